@@ -1,0 +1,166 @@
+// Package store is the storage seam: one interface, implemented once per
+// database (sqlite/ and postgres/), and one conformance suite (storetest/)
+// that every implementation must pass. Methods are named noun-first and take
+// *Params structs. Business rules live in the feature packages above this
+// seam; implementations only store and query.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/paved-dev/paved"
+)
+
+// Errors every implementation translates its own errors into, in one place.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrConflict = errors.New("conflict")
+)
+
+// Store is the storage seam.
+type Store interface {
+	// Dialect returns "sqlite" or "postgres".
+	Dialect() string
+	// DB returns the pool writes go through (for the job queue, which
+	// shares the database).
+	DB() *sql.DB
+	Close() error
+
+	// RepositoryGet returns ErrNotFound if no repository has that name.
+	RepositoryGet(ctx context.Context, name string) (*paved.Repository, error)
+	RepositoryList(ctx context.Context, p *RepositoryListParams) ([]*paved.Repository, int, error)
+	// RepositoryHeads returns the last good HEAD of every repository, by
+	// name, so a scan can skip repositories that have not changed.
+	RepositoryHeads(ctx context.Context) (map[string]string, error)
+
+	// ScanResultSaveMany stores the results of scanning repositories, in one
+	// transaction. For each successful result it replaces everything the
+	// repository declared before (entities, collected facts, problems); for a
+	// failed result it only records the failure and keeps the last good data.
+	ScanResultSaveMany(ctx context.Context, results []*ScanResult) error
+
+	// EntityGet returns the entity with relations filled, or ErrNotFound.
+	// Shadowed duplicates are never returned.
+	EntityGet(ctx context.Context, ref string) (*paved.Entity, error)
+	// EntityList returns one page of entities matching p and the total count.
+	EntityList(ctx context.Context, p *EntityListParams) ([]*paved.Entity, int, error)
+	// EntityFacets counts entities matching p by each facet field.
+	EntityFacets(ctx context.Context, p *EntityListParams) (map[string][]FacetCount, error)
+	// EntityAll returns every stored entity, including shadowed duplicates,
+	// for catalog resolution.
+	EntityAll(ctx context.Context) ([]*paved.Entity, error)
+
+	// CatalogResolutionSave replaces the fleet-wide results of catalog
+	// resolution: relations, org ancestry, shadowed duplicates and the
+	// problems resolution found. Writes only what changed.
+	CatalogResolutionSave(ctx context.Context, r *CatalogResolution) error
+	// OrgAncestors returns the group refs above group (nearest first).
+	OrgAncestors(ctx context.Context, group string) ([]string, error)
+
+	// ProblemList lists problems from scans and from resolution.
+	ProblemList(ctx context.Context, p *ProblemListParams) ([]*paved.Problem, int, error)
+
+	// FactsGet returns the facts document of a service: the facts collected
+	// from its repository merged with facts pushed for it. ErrNotFound if the
+	// entity does not exist.
+	FactsGet(ctx context.Context, entity string) (paved.Facts, error)
+	// FactPush stores a pushed fact under its namespace, replacing the
+	// previous value of that namespace for that entity.
+	FactPush(ctx context.Context, entity string, f paved.Fact) error
+
+	// ScanRunCreate records a new scan of total repositories.
+	ScanRunCreate(ctx context.Context, p *ScanRunCreateParams) (*ScanRun, error)
+	// ScanRunRecord records one repository's outcome in a run, once: a
+	// second record for the same repository is ignored. It returns the run.
+	ScanRunRecord(ctx context.Context, runID int64, repository, outcome string) (*ScanRun, error)
+	ScanRunGet(ctx context.Context, id int64) (*ScanRun, error)
+}
+
+// ScanResult is the outcome of scanning one repository.
+type ScanResult struct {
+	Repository paved.Repository
+	// When Failed, only Repository.Status/Error/ScannedAt are stored.
+	Failed   bool
+	Entities []*paved.Entity
+	// Facts collected from the repository; every entity of the repository
+	// shares them.
+	Facts    paved.Facts
+	Problems []paved.Problem
+}
+
+// RepositoryListParams filters repositories.
+type RepositoryListParams struct {
+	Status *string
+	Offset int
+	Limit  int // 0 means no limit
+}
+
+// EntityListParams filters, sorts and pages entities. Nil pointer fields do
+// not filter.
+type EntityListParams struct {
+	Kind      *string
+	Type      *string
+	Lifecycle *string
+	Owner     *string // full group ref
+	OrgNode   *string // group ref: entities owned by it or any group below it
+	Language  *string
+	Tier      *int
+	Query     *string // substring of name, title or description, case-insensitive
+	Sort      string  // "name" (default), "-name", "owner", "kind", "tier"
+	Offset    int
+	Limit     int // 0 means no limit
+}
+
+// FacetCount is how many entities have Value.
+type FacetCount struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// Facet fields counted by EntityFacets.
+var FacetFields = []string{"kind", "type", "lifecycle", "owner", "language", "tier"}
+
+// CatalogResolution is the fleet-wide result of resolving references.
+type CatalogResolution struct {
+	// Relations by source entity ref.
+	Relations map[string][]paved.Relation
+	// Ancestors by group ref, nearest first.
+	Ancestors map[string][]string
+	// Shadowed is the set of (repository, ref) pairs that lost a duplicate
+	// name conflict.
+	Shadowed []EntityKey
+	Problems []paved.Problem
+}
+
+// EntityKey identifies one stored declaration of an entity.
+type EntityKey struct {
+	Repository string
+	Ref        string
+}
+
+// ProblemListParams filters problems.
+type ProblemListParams struct {
+	Repository *string
+	Entity     *string
+	Code       *string
+	Offset     int
+	Limit      int
+}
+
+// ScanRunCreateParams starts a scan run.
+type ScanRunCreateParams struct {
+	Total     int
+	StartedAt time.Time
+}
+
+// ScanRun counts the outcomes of one scan.
+type ScanRun struct {
+	ID        int64          `json:"id"`
+	Total     int            `json:"total"`
+	Done      int            `json:"done"`
+	Outcomes  map[string]int `json:"outcomes"` // "scanned", "unchanged", "failed"
+	StartedAt time.Time      `json:"started_at"`
+}
