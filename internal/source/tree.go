@@ -48,4 +48,15 @@ type Snapshot struct {
 	LastCommitAt  time.Time
 	CommitsLast90 int // commits reachable from HEAD in the 90 days before LastCommitAt
 	Tree          Tree
+
+	close func() error
+}
+
+// Close releases the files the snapshot holds open. The Tree must not be
+// read after.
+func (s *Snapshot) Close() error {
+	if s.close == nil {
+		return nil
+	}
+	return s.close()
 }

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paved-dev/paved/internal/config"
+)
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "paved",
+		Short: "paved — the platform-engineering control plane",
+		Long: `paved discovers every service from its git repositories, grades it against
+agreed standards, carries migrations for the teams, guards production deploys
+and tells each team only what applies to it.
+
+Exit codes: 0 success, 1 failure, 2 wrong command line.
+Configuration: flags > PAVED_* environment > config file (paved.yaml in the
+data directory, or --config) > defaults. See 'paved config'.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return a.loadConfig(cmd)
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.configFile, "config", "", "config file (default: paved.yaml in the data directory; env PAVED_CONFIG)")
+	pf.StringVarP(&a.output, "output", "o", "text", "output format of read commands: text or json")
+	for _, s := range config.Settings {
+		usage := fmt.Sprintf("%s (env %s)", s.Usage, s.Env())
+		switch s.Key {
+		case "sources", "org_files":
+			pf.StringSlice(s.Flag, nil, usage)
+		default:
+			pf.String(s.Flag, "", usage)
+		}
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return usageError{err} })
+	root.AddCommand(
+		a.scanCommand(),
+		a.catalogCommand(),
+		a.orgCommand(),
+		a.serveCommand(),
+		a.workerCommand(),
+		a.demoCommand(),
+		a.fleetCommand(),
+		a.configCommand(),
+		a.benchCommand(),
+	)
+	return root
+}
+
+func (a *app) configCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "config",
+		Short: "Print the effective configuration and where each value came from (secrets redacted)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c := *a.cfg
+			c.DB = config.Redacted(c.DB)
+			if a.output == "json" {
+				return a.printJSON(c)
+			}
+			values := map[string]string{
+				"data_dir": c.DataDir, "db": c.DB, "addr": c.Addr,
+				"sources": strings.Join(c.Sources, ","), "org_files": strings.Join(c.OrgFiles, ","),
+				"log_level": c.LogLevel, "log_format": c.LogFormat,
+				"scan_workers": fmt.Sprint(c.ScanWorkers), "scan_interval": c.ScanInterval.String(),
+				"job_workers": fmt.Sprint(c.JobWorkers),
+			}
+			keys := make([]string, 0, len(values))
+			for _, s := range config.Settings {
+				keys = append(keys, s.Key)
+			}
+			tw := newTable(a.stdout)
+			tw.row("SETTING", "VALUE", "FROM")
+			for _, k := range keys {
+				tw.row(k, values[k], c.Origins[k])
+			}
+			if c.File != "" {
+				tw.row("(config file)", c.File, "")
+			}
+			return tw.flush()
+		},
+	}
+}

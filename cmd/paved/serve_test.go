@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServe runs `paved serve` in-process on a free port and returns its URL.
+func startServe(t *testing.T, env map[string]string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	urlc := make(chan string, 1)
+	done := make(chan struct{})
+	a := &app{getenv: func(k string) string { return env[k] }, stdout: io.Discard, stderr: io.Discard}
+	root := a.rootCommand()
+	root.SetArgs([]string{"config", "--addr", "127.0.0.1:0", "--log-level", "error", "--scan-interval", "0"})
+	root.SetOut(io.Discard)
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		defer close(done)
+		if err := a.serve(ctx, func(u string) { urlc <- u }); err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		a.close()
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case u := <-urlc:
+		return u
+	case <-time.After(60 * time.Second):
+		t.Fatal("server did not start")
+	}
+	return ""
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestServeAPIPagesHealthAndMetrics(t *testing.T) {
+	dir, _ := testFleet(t)
+	env := sqliteEnv(t)
+	if r := runPaved(t, env, "scan", dir); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	base := startServe(t, env)
+
+	for path, want := range map[string]string{
+		"/healthz":                    `"ok"`,
+		"/readyz":                     `"ready"`,
+		"/metrics":                    "paved_repositories{status=\"ok\"}",
+		"/api/v1/entities?kind=group": `"kind": "Group"`,
+		"/api/v1/entities/facets":     `"owner"`,
+		"/api/v1/org/tree":            `"children"`,
+		"/":                           "<h1>Catalog",
+		"/org":                        "Organization",
+		"/problems":                   "<h1>Problems",
+	} {
+		code, body := get(t, base+path)
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s = %d, want 200 containing %q; got %.300s", path, code, want, body)
+		}
+	}
+	code, body := get(t, base+"/catalog/component/default/no-such-service")
+	if code != 404 || !strings.Contains(body, `type="search"`) || !strings.Contains(body, "no-such-service") {
+		t.Errorf("unknown entity page = %d %.300s", code, body)
+	}
+	code, body = get(t, base+"/api/v1/entities/component/default/no-such-service")
+	if code != 404 || !strings.Contains(body, `"code": "not_found"`) {
+		t.Errorf("unknown entity API = %d %s", code, body)
+	}
+	code, body = get(t, base+"/api/v1/entities?tier=9")
+	if code != 400 || !strings.Contains(body, "tier") {
+		t.Errorf("bad tier = %d %s", code, body)
+	}
+
+	// Writes need a token; the answer leaks nothing about why.
+	for _, auth := range []string{"", "Bearer wrong-token"} {
+		req, _ := http.NewRequest("POST", base+"/api/v1/services/x/facts", strings.NewReader(`{"namespace":"vulns","value":{"critical":1}}`))
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 401 || !strings.Contains(string(b), "Authentication required") {
+			t.Errorf("push with %q = %d %s", auth, resp.StatusCode, b)
+		}
+	}
+}

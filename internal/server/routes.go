@@ -1,0 +1,39 @@
+package server
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// routes registers every route the server has. Keep this the only place.
+func (s *Server) routes() {
+	m := s.mux
+	// Health and metrics.
+	m.HandleFunc("GET /healthz", s.handleHealthz)
+	m.HandleFunc("GET /readyz", s.handleReadyz)
+	if s.Registry != nil {
+		m.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	}
+
+	// JSON API.
+	m.HandleFunc("GET /api/v1/entities", s.api(s.handleEntityList))
+	m.HandleFunc("GET /api/v1/entities/facets", s.api(s.handleEntityFacets))
+	m.HandleFunc("GET /api/v1/entities/{kind}/{namespace}/{name}", s.api(s.handleEntityGet))
+	m.HandleFunc("GET /api/v1/services/{name}/facts", s.api(s.handleFactsGet))
+	m.HandleFunc("POST /api/v1/services/{name}/facts", s.api(s.authenticated(s.handleFactPush)))
+	m.HandleFunc("GET /api/v1/org/tree", s.api(s.handleOrgTree))
+	m.HandleFunc("GET /api/v1/problems", s.api(s.handleProblemList))
+	m.HandleFunc("GET /api/v1/repositories", s.api(s.handleRepositoryList))
+	m.HandleFunc("/api/", s.api(s.handleAPINotFound))
+
+	// Pages.
+	m.HandleFunc("GET /static/", s.handleStatic)
+	m.HandleFunc("GET /{$}", s.page(s.handleCatalogPage))
+	m.HandleFunc("GET /catalog/{kind}/{namespace}/{name}", s.page(s.handleEntityPage))
+	m.HandleFunc("GET /org", s.page(s.handleOrgPage))
+	m.HandleFunc("GET /problems", s.page(s.handleProblemsPage))
+	m.HandleFunc("/", s.page(s.handleNotFoundPage))
+}
+
+var _ http.Handler = (*Server)(nil)

@@ -1,0 +1,151 @@
+// Package sqlstore owns the SQL that the SQLite and PostgreSQL drivers share:
+// every store.Store method written once against database/sql, with the few
+// places where the dialects differ (placeholders, case-insensitive LIKE, the
+// "no limit" spelling, error codes) supplied by the driver as a Dialect.
+// It only stores and queries; no business rule lives here.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Dialect is what a driver tells the shared code about its database.
+type Dialect struct {
+	// Name is "sqlite" or "postgres", returned by Store.Dialect.
+	Name string
+	// NumberedParams is true when placeholders are $1, $2, … rather than ?.
+	// The shared SQL is written with ? and rebound once.
+	NumberedParams bool
+	// NoLimit is the LIMIT value that means "all rows" ("-1" or "ALL"),
+	// needed because SQLite only accepts OFFSET after a LIMIT.
+	NoLimit string
+	// TranslateError maps the driver's errors to store.ErrNotFound and
+	// store.ErrConflict; it is the one place each driver does so, and every
+	// error leaving this package goes through it.
+	TranslateError func(error) error
+	// AfterBulkWrite, if set, runs after a scan batch or a catalog
+	// resolution commits. SQLite uses it to keep the query planner's
+	// statistics in step with a catalog that grows from nothing.
+	AfterBulkWrite func(ctx context.Context, db *sql.DB) error
+}
+
+// Store implements store.Store on top of database/sql. Drivers embed it.
+type Store struct {
+	d Dialect
+	// write is the pool every write goes through; on SQLite it holds one
+	// connection, which makes it the single writer.
+	write *sql.DB
+	// read is the pool reads go through; on PostgreSQL it is write.
+	read *sql.DB
+	// sql holds the statements rebound for this dialect.
+	sql statements
+}
+
+// New returns a Store that writes through write and reads through read
+// (which may be the same pool). The Store owns both pools and closes them.
+func New(d Dialect, write, read *sql.DB) *Store {
+	s := &Store{d: d, write: write, read: read}
+	s.sql = newStatements(s.rebind)
+	return s
+}
+
+// Dialect returns the dialect's name.
+func (s *Store) Dialect() string { return s.d.Name }
+
+// DB returns the write pool, which the job queue shares.
+func (s *Store) DB() *sql.DB { return s.write }
+
+// ReadDB returns the pool reads go through.
+func (s *Store) ReadDB() *sql.DB { return s.read }
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+// err translates a driver error for the caller, adding what was being done.
+func (s *Store) err(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), s.d.TranslateError(err))
+}
+
+// rebind rewrites ? placeholders to $n for dialects that number them. The
+// shared SQL never puts a ? inside a string literal, so a plain scan is safe.
+func (s *Store) rebind(query string) string {
+	if !s.d.NumberedParams || !strings.Contains(query, "?") {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// inTx runs fn in a write transaction, committing if it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// limitClause returns the LIMIT/OFFSET tail of a paged query; a zero limit
+// means no limit.
+func (s *Store) limitClause(limit, offset int) string {
+	switch {
+	case limit > 0 && offset > 0:
+		return " LIMIT " + strconv.Itoa(limit) + " OFFSET " + strconv.Itoa(offset)
+	case limit > 0:
+		return " LIMIT " + strconv.Itoa(limit)
+	case offset > 0:
+		return " LIMIT " + s.d.NoLimit + " OFFSET " + strconv.Itoa(offset)
+	}
+	return ""
+}
+
+// stmts prepares a set of statements on a transaction and closes them all
+// together, so a batch method prepares each statement once.
+type stmts struct {
+	tx   *sql.Tx
+	list []*sql.Stmt
+}
+
+func (p *stmts) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	st, err := p.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("prepare %.60q: %w", query, err)
+	}
+	p.list = append(p.list, st)
+	return st, nil
+}
+
+func (p *stmts) close() {
+	for _, st := range p.list {
+		_ = st.Close()
+	}
+}

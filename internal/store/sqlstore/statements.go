@@ -1,0 +1,168 @@
+package sqlstore
+
+import "strings"
+
+// The static SQL of the store, in one place. It is written with ?
+// placeholders and rebound per dialect when the Store is made. Every query
+// on entities that serves a reader carries the literal "shadowed = FALSE" so
+// that both databases match it to the partial indexes declared with the same
+// predicate.
+
+// entityColumns are the columns an entity is read from and written to, in
+// the order scanEntity and entityArgs use.
+const entityColumns = `repository, ref, kind, namespace, name, title, description, type, lifecycle,
+	owner, system, tier, language, tags, labels, annotations, spec, field_sources,
+	location_file, location_line, location_column, inferred`
+
+const entityColumnsE = `e.repository, e.ref, e.kind, e.namespace, e.name, e.title, e.description, e.type, e.lifecycle,
+	e.owner, e.system, e.tier, e.language, e.tags, e.labels, e.annotations, e.spec, e.field_sources,
+	e.location_file, e.location_line, e.location_column, e.inferred`
+
+const repositoryColumns = `name, path, source, head, default_branch, scanned_at, status, error`
+
+const problemColumns = `repository, entity, location_file, location_line, location_column, code, message`
+
+type statements struct {
+	repositoryGet       string
+	repositoryHeads     string
+	repositoryUpsertOK  string
+	repositoryUpsertBad string
+
+	entityRefsOfRepo string
+	entityDelete     string
+	entityUpsert     string
+	searchUpsert     string
+	entityGet        string
+	entityAll        string
+	relationsOf      string
+
+	factsUpsert      string
+	factsOfEntity    string
+	pushedFactsOf    string
+	pushedFactUpsert string
+
+	problemsDeleteScan string
+	problemInsert      string
+
+	relationsAll      string
+	relationDelete    string
+	relationInsert    string
+	ancestorsAll      string
+	ancestorDelete    string
+	ancestorUpsert    string
+	ancestorsOf       string
+	shadowedAll       string
+	shadowedSet       string
+	problemsResolve   string
+	problemDeleteByID string
+
+	scanRunCreate   string
+	scanRunGet      string
+	scanRunOutcomes string
+	scanRunRecord   string
+}
+
+func newStatements(rebind func(string) string) statements {
+	return statements{
+		repositoryGet:   rebind(`SELECT ` + repositoryColumns + ` FROM repositories WHERE name = ?`),
+		repositoryHeads: `SELECT name, head FROM repositories WHERE head <> ''`,
+		repositoryUpsertOK: rebind(`INSERT INTO repositories (` + repositoryColumns + `)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET path = excluded.path, source = excluded.source,
+				head = excluded.head, default_branch = excluded.default_branch,
+				scanned_at = excluded.scanned_at, status = excluded.status, error = excluded.error`),
+		// A failed scan inserts the repository if it is new (with no head:
+		// there is no good scan yet) but otherwise only records the failure.
+		repositoryUpsertBad: rebind(`INSERT INTO repositories (` + repositoryColumns + `)
+			VALUES (?, ?, ?, '', ?, ?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET scanned_at = excluded.scanned_at,
+				status = excluded.status, error = excluded.error`),
+
+		entityRefsOfRepo: rebind(`SELECT ref FROM entities WHERE repository = ?`),
+		entityDelete:     rebind(`DELETE FROM entities WHERE repository = ? AND ref = ?`),
+		// The upsert keeps shadowed: only catalog resolution decides it, and
+		// a rescan must not briefly expose a duplicate it had hidden. Its
+		// WHERE skips rows that did not change, which spares rewriting the
+		// row and every index entry of it on a rescan.
+		entityUpsert: rebind(`INSERT INTO entities (` + entityColumns + `)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (repository, ref) DO UPDATE SET ` + setExcluded(entityUpdated) + `
+			WHERE ` + changed("entities", entityUpdated) + `
+			RETURNING id`),
+		searchUpsert: rebind(`INSERT INTO entity_search (entity_id, search) VALUES (?, ?)
+			ON CONFLICT (entity_id) DO UPDATE SET search = excluded.search
+			WHERE entity_search.search <> excluded.search`),
+		entityGet: rebind(`SELECT ` + entityColumns + ` FROM entities
+			WHERE ref = ? AND shadowed = FALSE ORDER BY repository LIMIT 1`),
+		entityAll:   `SELECT ` + entityColumns + ` FROM entities ORDER BY repository, ref`,
+		relationsOf: rebind(`SELECT type, target_ref FROM relations WHERE source_ref = ? ORDER BY type, target_ref`),
+
+		factsUpsert: rebind(`INSERT INTO facts (repository, document, scanned_at) VALUES (?, ?, ?)
+			ON CONFLICT (repository) DO UPDATE SET document = excluded.document, scanned_at = excluded.scanned_at
+			WHERE facts.document <> excluded.document`),
+		factsOfEntity: rebind(`SELECT e.repository, f.document FROM entities e
+			LEFT JOIN facts f ON f.repository = e.repository
+			WHERE e.ref = ? AND e.shadowed = FALSE ORDER BY e.repository LIMIT 1`),
+		pushedFactsOf: rebind(`SELECT namespace, value, source, collected_at FROM pushed_facts WHERE entity = ?`),
+		pushedFactUpsert: rebind(`INSERT INTO pushed_facts (entity, namespace, value, source, collected_at)
+			VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (entity, namespace) DO UPDATE SET value = excluded.value,
+				source = excluded.source, collected_at = excluded.collected_at`),
+
+		problemsDeleteScan: rebind(`DELETE FROM problems WHERE origin = 'scan' AND repository = ?`),
+		problemInsert: rebind(`INSERT INTO problems (origin, ` + problemColumns + `)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+
+		relationsAll:   `SELECT source_ref, type, target_ref FROM relations`,
+		relationDelete: rebind(`DELETE FROM relations WHERE source_ref = ? AND type = ? AND target_ref = ?`),
+		relationInsert: rebind(`INSERT INTO relations (source_ref, type, target_ref) VALUES (?, ?, ?)
+			ON CONFLICT DO NOTHING`),
+		ancestorsAll:   `SELECT group_ref, depth, ancestor_ref FROM org_ancestors`,
+		ancestorDelete: rebind(`DELETE FROM org_ancestors WHERE group_ref = ? AND depth = ?`),
+		ancestorUpsert: rebind(`INSERT INTO org_ancestors (group_ref, depth, ancestor_ref) VALUES (?, ?, ?)
+			ON CONFLICT (group_ref, depth) DO UPDATE SET ancestor_ref = excluded.ancestor_ref`),
+		ancestorsOf:       rebind(`SELECT ancestor_ref FROM org_ancestors WHERE group_ref = ? ORDER BY depth`),
+		shadowedAll:       `SELECT repository, ref FROM entities WHERE shadowed = TRUE`,
+		shadowedSet:       rebind(`UPDATE entities SET shadowed = ? WHERE repository = ? AND ref = ?`),
+		problemsResolve:   `SELECT id, ` + problemColumns + ` FROM problems WHERE origin = 'resolve'`,
+		problemDeleteByID: rebind(`DELETE FROM problems WHERE id = ?`),
+
+		scanRunCreate:   rebind(`INSERT INTO scan_runs (total, started_at) VALUES (?, ?) RETURNING id`),
+		scanRunGet:      rebind(`SELECT id, total, started_at FROM scan_runs WHERE id = ?`),
+		scanRunOutcomes: rebind(`SELECT outcome, COUNT(*) FROM scan_run_repositories WHERE run_id = ? GROUP BY outcome`),
+		scanRunRecord: rebind(`INSERT INTO scan_run_repositories (run_id, repository, outcome) VALUES (?, ?, ?)
+			ON CONFLICT (run_id, repository) DO NOTHING`),
+	}
+}
+
+// entityUpdated are the columns an entity upsert overwrites: all but the
+// key and shadowed.
+var entityUpdated = []string{"kind", "namespace", "name", "title", "description", "type", "lifecycle",
+	"owner", "system", "tier", "language", "tags", "labels", "annotations", "spec", "field_sources",
+	"location_file", "location_line", "location_column", "inferred"}
+
+// setExcluded returns "a = excluded.a, b = excluded.b, …".
+func setExcluded(cols []string) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c + " = excluded." + c)
+	}
+	return b.String()
+}
+
+// changed returns a condition true when any of cols differs between the
+// stored row of table and the excluded one. The columns are NOT NULL, so
+// <> is exact.
+func changed(table string, cols []string) string {
+	var b strings.Builder
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(" OR ")
+		}
+		b.WriteString(table + "." + c + " <> excluded." + c)
+	}
+	return b.String()
+}
