@@ -31,6 +31,7 @@ type app struct {
 	stdout, stderr io.Writer
 
 	configFile string
+	cpuProfile string
 	output     string
 	flags      *pflag.FlagSet
 	cfg        *config.Config

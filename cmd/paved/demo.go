@@ -40,7 +40,7 @@ serves the web pages and API. It prints the URL to open.`,
 			if err != nil {
 				return err
 			}
-			sum, err := a.scanner(st).Run(ctx, refs, discovery, scan.Options{Workers: a.cfg.ScanWorkers, Progress: a.progress(len(refs))})
+			sum, err := a.scanner(st).Run(ctx, refs, discovery, scan.Options{Workers: a.cfg.ScanWorkers, Progress: a.progress("scanned", len(refs))})
 			if err != nil {
 				return err
 			}
@@ -95,7 +95,7 @@ func (a *app) generateFleet(ctx context.Context, opts fleet.Options) (*fleet.Sum
 	if opts.Now.IsZero() {
 		opts.Now = time.Now().UTC().Truncate(24 * time.Hour)
 	}
-	if bar := a.progress(opts.Repos); bar != nil && opts.Progress == nil {
+	if bar := a.progress("generated", opts.Repos); bar != nil && opts.Progress == nil {
 		opts.Progress = bar
 	}
 	return fleet.Generate(ctx, opts)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,12 +25,24 @@ data directory, or --config) > defaults. See 'paved config'.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if a.cpuProfile != "" {
+				f, err := os.Create(a.cpuProfile)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				a.closers = append(a.closers, func() { pprof.StopCPUProfile(); f.Close() })
+			}
 			return a.loadConfig(cmd)
 		},
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configFile, "config", "", "config file (default: paved.yaml in the data directory; env PAVED_CONFIG)")
 	pf.StringVarP(&a.output, "output", "o", "text", "output format of read commands: text or json")
+	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
+	_ = pf.MarkHidden("cpuprofile")
 	for _, s := range config.Settings {
 		usage := fmt.Sprintf("%s (env %s)", s.Usage, s.Env())
 		switch s.Key {

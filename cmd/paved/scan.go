@@ -46,7 +46,7 @@ repository for 'paved worker' processes (several may share one PostgreSQL).`,
 			if queue {
 				sum, err = a.scanQueued(ctx, refs, discovery, force, wait)
 			} else {
-				bar := a.progress(len(refs))
+				bar := a.progress("scanned", len(refs))
 				sum, err = a.scanner(st).Run(ctx, refs, discovery, scan.Options{Workers: a.cfg.ScanWorkers, Force: force, Progress: bar})
 			}
 			if err != nil {
@@ -90,7 +90,7 @@ func (a *app) scanQueued(ctx context.Context, refs []source.Ref, discovery []pav
 	if !wait {
 		return sum, nil
 	}
-	bar := a.progress(len(refs))
+	bar := a.progress("scanned", len(refs))
 	run, err = q.WaitScan(ctx, run.ID, bar)
 	if err != nil {
 		return nil, err
@@ -102,12 +102,12 @@ func (a *app) scanQueued(ctx context.Context, refs []source.Ref, discovery []pav
 
 // progress returns a progress callback: a bar on a terminal, a plain line
 // every 10% otherwise.
-func (a *app) progress(total int) func(done, total int) {
+func (a *app) progress(verb string, total int) func(done, total int) {
 	if a.output == "json" || total == 0 {
 		return nil
 	}
 	if a.isTerminal() {
-		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription("scanning"),
+		bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(a.stderr), progressbar.OptionSetDescription(verb),
 			progressbar.OptionShowCount(), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 		return func(done, _ int) { _ = bar.Set(done) }
 	}
@@ -115,7 +115,7 @@ func (a *app) progress(total int) func(done, total int) {
 	return func(done, total int) {
 		if pct := done * 10 / max(total, 1); pct != last {
 			last = pct
-			fmt.Fprintf(a.stderr, "scanned %d/%d repositories\n", done, total)
+			fmt.Fprintf(a.stderr, "%s %d/%d repositories\n", verb, done, total)
 		}
 	}
 }

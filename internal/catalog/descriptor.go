@@ -55,7 +55,7 @@ func ParseDescriptor(repository, file string, data []byte) *ParseResult {
 		annotationAt: map[string]pos{},
 	}
 	for _, c := range splitDocuments(data) {
-		body, _, yerr := parseChunk(c)
+		body, yerr := parseChunk(c)
 		if yerr != nil {
 			p.entity = ""
 			msg := yerr.msg
@@ -122,6 +122,15 @@ type section struct {
 	n    *ynode
 	path string
 	at   pos
+}
+
+// missingAt is where to report a missing field: its key when it is written
+// without a value ("owner:"), else the section.
+func (s section) missingAt(f *yfield) pos {
+	if f != nil {
+		return f.pos()
+	}
+	return s.at
 }
 
 // kinds lists the kinds paved catalogs, spelled as Backstage spells them.
@@ -593,6 +602,11 @@ func (p *descParser) locationTargets(spec section) {
 			p.problemf(nodes[i].pos(), "Location target %q names a directory; name the descriptor file, e.g. %q", t, path.Join(t, "catalog-info.yaml"))
 			continue
 		}
+		if path.IsAbs(clean) {
+			// The descriptor itself lies outside any repository (an org file
+			// named in the configuration): there is no tree to read more from.
+			continue
+		}
 		if !p.targets[clean] {
 			p.targets[clean] = true
 			p.res.LocationTargets = append(p.res.LocationTargets, clean)
@@ -634,7 +648,7 @@ func (p *descParser) str(s section, key string, required bool, hint string) (str
 	v, f := s.n.get(key)
 	if v.isNull() {
 		if required {
-			p.problemf(s.at, "%s.%s is required: %s", s.path, key, hint)
+			p.problemf(s.missingAt(f), "%s.%s is required: %s", s.path, key, hint)
 		}
 		return "", nil
 	}
@@ -659,7 +673,7 @@ func (p *descParser) strList(s section, key string, required bool, hint string) 
 	v, f := s.n.get(key)
 	if v.isNull() {
 		if required {
-			p.problemf(s.at, "%s.%s is required: %s", s.path, key, hint)
+			p.problemf(s.missingAt(f), "%s.%s is required: %s", s.path, key, hint)
 		}
 		return nil, nil
 	}

@@ -199,6 +199,7 @@ func TestParseDescriptorInvalid(t *testing.T) {
 		{"missing type", head + "spec:\n  lifecycle: production\n  owner: team-a\n", paved.ProblemDescriptor, 5, "spec.type is required", true},
 		{"missing lifecycle", head + "spec:\n  type: service\n  owner: team-a\n", paved.ProblemDescriptor, 5, "spec.lifecycle is required", true},
 		{"missing owner", head + "spec:\n  type: service\n  lifecycle: production\n", paved.ProblemDescriptor, 5, "spec.owner is required", true},
+		{"null owner", head + "spec:\n  type: service\n  lifecycle: production\n  owner:\n", paved.ProblemDescriptor, 8, "spec.owner is required", true},
 		{"empty owner", head + "spec:\n  type: service\n  lifecycle: production\n  owner: ''\n", paved.ProblemDescriptor, 8, "spec.owner is empty", true},
 		{"numeric lifecycle", head + "spec:\n  type: service\n  lifecycle: 1\n  owner: team-a\n", paved.ProblemDescriptor, 7, "quote it", true},
 		{"owner a list", head + "spec:\n  type: service\n  lifecycle: production\n  owner: [a]\n", paved.ProblemDescriptor, 8, "spec.owner must be a string", true},

@@ -36,12 +36,7 @@ func BuildOrgTree(groups []*paved.Entity, ancestors map[string][]string) []*OrgN
 		if g == nil || g.Kind != paved.KindGroup || nodes[g.Ref] != nil {
 			continue
 		}
-		n := &OrgNode{Ref: g.Ref, Name: g.Name, Title: g.Title, Type: g.Type}
-		if v := strings.TrimSpace(g.Annotations[AnnotationLeader]); v != "" {
-			if ref, err := ParseRef(v, "user", g.Namespace); err == nil {
-				n.Leader = ref.String()
-			}
-		}
+		n := &OrgNode{Ref: g.Ref, Name: g.Name, Title: g.Title, Type: g.Type, Leader: Leader(g)}
 		nodes[g.Ref] = n
 		order = append(order, g)
 	}

@@ -370,7 +370,7 @@ func (w *relater) unknown(e *paved.Entity, field, target string) {
 	name := strings.TrimPrefix(field, "spec.")
 	if src := e.FieldSources[name]; src != "" && (e.Inferred || e.Spec[name] == nil) {
 		msg = fmt.Sprintf("the %s inferred from %s is %s, which is not in the catalog; declare that %s or change the source",
-			name, src, target, kindTitle(target))
+			name, src, target, CanonicalKind(paved.RefKind(target)))
 	}
 	w.problems = append(w.problems, paved.Problem{
 		Repository: e.Repository,
@@ -390,19 +390,6 @@ func appendLower(b []byte, s string) []byte {
 		b = append(b, c)
 	}
 	return b
-}
-
-// kindTitle returns the kind of a full ref spelled as Backstage spells it
-// ("group:default/x" → "Group"), or the kind as written if paved does not
-// catalog it.
-func kindTitle(ref string) string {
-	k := paved.RefKind(ref)
-	for _, known := range kinds() {
-		if strings.EqualFold(known, k) {
-			return known
-		}
-	}
-	return k
 }
 
 func (w *relater) addParent(child, parent int32, own bool) {

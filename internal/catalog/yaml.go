@@ -204,14 +204,10 @@ type yamlError struct {
 
 // parseChunk parses one document. It returns nil and no error for an empty
 // document.
-func parseChunk(c yamlChunk) (body *ynode, bodyLine int, yerr *yamlError) {
-	tokens := lexer.Tokenize(string(c.text))
-	if tk, msg := checkShape(tokens); tk != nil {
-		return nil, 0, &yamlError{line: tk.Position.Line + c.firstLine - 1, col: tk.Position.Column, msg: msg}
-	}
-	file, err := safeParse(tokens)
-	if err != nil {
-		return nil, 0, syntaxError(err, c.firstLine)
+func parseChunk(c yamlChunk) (body *ynode, yerr *yamlError) {
+	file, yerr := safeParse(c)
+	if yerr != nil {
+		return nil, yerr
 	}
 	conv := converter{lineOffset: c.firstLine - 1}
 	for _, doc := range file.Docs {
@@ -220,32 +216,42 @@ func parseChunk(c yamlChunk) (body *ynode, bodyLine int, yerr *yamlError) {
 		}
 		n, err := conv.node(doc.Body, 0)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		if n.kind == yscalar && n.value == nil && !n.isString {
 			continue // an empty document, as Backstage skips them
 		}
 		if body != nil {
-			// The split should leave one document per chunk; should the
-			// parser see two, the rest are reported rather than lost.
-			return body, bodyLine, &yamlError{line: n.line, col: n.col,
+			// The split leaves one document per chunk; should the parser
+			// see two, the first is kept and the second reported.
+			return body, &yamlError{line: n.line, col: n.col,
 				msg: "a second document without a \"---\" line before it; start each document with \"---\""}
 		}
-		body, bodyLine = n, n.line
+		body = n
 	}
-	return body, bodyLine, nil
+	return body, nil
 }
 
-// safeParse runs the parser, turning a panic into an error: the parser is
-// third-party code fed with files from thousands of repositories, and one
-// file it cannot handle must not stop a scan.
-func safeParse(tokens token.Tokens) (f *ast.File, err error) {
+// safeParse tokenizes a document, checks its shape and parses it. A panic
+// becomes an error: the lexer and parser are third-party code fed with files
+// from thousands of repositories, and one file they cannot handle must not
+// stop a scan.
+func safeParse(c yamlChunk) (f *ast.File, yerr *yamlError) {
 	defer func() {
 		if r := recover(); r != nil {
-			f, err = nil, fmt.Errorf("the YAML parser failed on this document (%v)", r)
+			f, yerr = nil, &yamlError{line: c.firstLine, col: 1, syntax: true,
+				msg: fmt.Sprintf("the YAML parser failed on the document starting here (%v)", r)}
 		}
 	}()
-	return parser.Parse(tokens, 0)
+	tokens := lexer.Tokenize(string(c.text))
+	if tk, msg := checkShape(tokens); tk != nil {
+		return nil, &yamlError{line: tk.Position.Line + c.firstLine - 1, col: tk.Position.Column, msg: msg}
+	}
+	f, err := parser.Parse(tokens, 0)
+	if err != nil {
+		return nil, syntaxError(err, c.firstLine)
+	}
+	return f, nil
 }
 
 // positionInMessage matches the "[line:col]" the parser puts in some

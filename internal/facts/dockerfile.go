@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
@@ -20,8 +21,9 @@ type DockerfileFact struct {
 
 	Stages []DockerStage `json:"stages"`
 	// BaseImages are the external images the build starts from, as full
-	// references after ARG substitution: stages built FROM an earlier stage
-	// and FROM scratch are not images and are left out.
+	// references after ARG substitution (as written when an ARG has no
+	// default): stages built FROM an earlier stage and FROM scratch are not
+	// images and are left out.
 	BaseImages []string `json:"base_images"`
 	// FinalBaseImage is the external image the final stage derives from,
 	// following FROM <earlier stage> back to its image.
@@ -39,7 +41,8 @@ type DockerfileFact struct {
 	// the tag "latest".
 	LatestTag bool `json:"latest_tag"`
 	// Pinned is true when every base image has a digest or a tag other than
-	// "latest", and every reference could be resolved.
+	// "latest", and every reference could be resolved (so also when the
+	// build starts only from scratch).
 	Pinned       bool     `json:"pinned"`
 	ExposedPorts []string `json:"exposed_ports"`
 }
@@ -58,7 +61,8 @@ type DockerStage struct {
 	FromStage bool   `json:"from_stage"` // FROM an earlier stage of this file
 	Scratch   bool   `json:"scratch"`
 	// Unresolved is true when the reference uses an ARG without a default,
-	// so the image is only known at build time.
+	// so the image is only known at build time; Base is then as written and
+	// Image, Tag and Digest are empty.
 	Unresolved bool `json:"unresolved"`
 	Line       int  `json:"line"`
 }
@@ -107,12 +111,10 @@ func rankDockerfile(p string) int {
 // isDockerfileName matches Dockerfile, Containerfile, Dockerfile.<variant>
 // and <variant>.Dockerfile in any case.
 func isDockerfileName(base string) bool {
-	if len(base) < len("Dockerfile") {
-		return false
-	}
-	lower := strings.ToLower(base)
-	return lower == "dockerfile" || lower == "containerfile" ||
-		strings.HasPrefix(lower, "dockerfile.") || strings.HasSuffix(lower, ".dockerfile")
+	const suffix = len(".dockerfile")
+	n := len(base)
+	return strings.EqualFold(base, "dockerfile") || strings.EqualFold(base, "containerfile") ||
+		(n > suffix && (strings.EqualFold(base[:suffix], "dockerfile.") || strings.EqualFold(base[n-suffix:], ".dockerfile")))
 }
 
 // dockerStageState is a stage being read, with what it inherits.
@@ -221,12 +223,11 @@ func dockerfileFact(path string, stages []*dockerStageState) DockerfileFact {
 		if st.FromStage || st.Scratch {
 			continue
 		}
+		fact.BaseImages = append(fact.BaseImages, st.Base)
 		if st.Unresolved {
 			fact.Pinned = false
-			fact.BaseImages = append(fact.BaseImages, st.Base)
 			continue
 		}
-		fact.BaseImages = append(fact.BaseImages, st.Base)
 		// A digest alone pins the image, so it does not count as latest;
 		// "img:latest@sha256:…" is pinned but still says latest.
 		if st.Tag == "latest" || (st.Tag == "" && st.Digest == "") {
@@ -290,10 +291,12 @@ func fromInstruction(r *repo, path string, in dockerInstr, sub *dockerSubst, sta
 	}
 	st.Base = raw
 	if strings.ContainsRune(raw, '$') {
-		v, resolved := sub.expand(raw)
-		st.Base, st.Unresolved = v, !resolved || v == ""
-		if v == "" {
-			st.Base = raw
+		// An unresolved reference stays as written: half-substituted text
+		// would name an image nobody builds from.
+		if v, resolved := sub.expand(raw); resolved && v != "" {
+			st.Base = v
+		} else {
+			st.Unresolved = true
 		}
 	}
 	lower := strings.ToLower(st.Base)
@@ -365,13 +368,25 @@ func (d *dockerSubst) expand(word string) (string, bool) {
 		d.lex = shell.NewLex(d.escape)
 	}
 	res, err := d.lex.ProcessWordWithMatches(word, d.args)
-	return res.Result, err == nil && len(res.Unmatched) == 0
+	if err != nil {
+		return res.Result, false
+	}
+	// The lexer counts ${NAME:-default} as unmatched when NAME is unset,
+	// but the default then decides the value.
+	for name := range res.Unmatched {
+		if !strings.Contains(word, "${"+name+":-") && !strings.Contains(word, "${"+name+"-") {
+			return res.Result, false
+		}
+	}
+	return res.Result, true
 }
 
 // expandSimple handles words whose only special characters are $NAME and
 // ${NAME}; ok is false for any other word.
 func (d *dockerSubst) expandSimple(word string) (value string, resolved, ok bool) {
-	if strings.ContainsAny(word, `"'`) || strings.ContainsRune(word, d.escape) {
+	// Quotes and escapes are the lexer's; so are bytes its scanner treats
+	// specially (invalid UTF-8, a byte-order mark, NUL).
+	if strings.ContainsAny(word, "\"'\ufeff\x00") || strings.ContainsRune(word, d.escape) || !utf8.ValidString(word) {
 		return "", false, false
 	}
 	if !strings.ContainsRune(word, '$') {

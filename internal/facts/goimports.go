@@ -247,8 +247,9 @@ func (s *goLexer) importSpec() (string, bool) {
 	return path, true
 }
 
-// validImportPath is go/parser's check, for the ASCII paths the fast path
-// accepts: no escapes, spaces, controls or punctuation Go forbids.
+// validImportPath accepts the ASCII import paths the fast path reads as
+// written: no escapes, spaces, control characters or the punctuation Go
+// forbids in import paths. Anything else is left to go/parser.
 func validImportPath(p string) bool {
 	if p == "" {
 		return false

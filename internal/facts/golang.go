@@ -128,15 +128,19 @@ func (r *repo) goMod() *goModInfo {
 	}
 	f, err := modfile.Parse(primary, content, nil)
 	if err != nil {
-		line := 0
+		line, msg := 0, errorMessage(err)
 		var list modfile.ErrorList
 		var one *modfile.Error
 		if errors.As(err, &list) && len(list) > 0 {
-			line = list[0].Pos.Line
-		} else if errors.As(err, &one) {
-			line = one.Pos.Line
+			one = &list[0]
 		}
-		r.problem(ProblemInvalidFile, primary, line, primary+" is not a valid go.mod: "+errorMessage(err))
+		if one != nil || errors.As(err, &one) {
+			line = one.Pos.Line
+			if one.Err != nil {
+				msg = one.Err.Error()
+			}
+		}
+		r.problem(ProblemInvalidFile, primary, line, primary+" is not a valid go.mod: "+msg)
 		return info
 	}
 	info.file = f
@@ -205,12 +209,12 @@ func (r *repo) scanGo() *goScan {
 func parseGoImports(r *repo, path string, content []byte) []string {
 	file, err := parser.ParseFile(token.NewFileSet(), path, content, parser.ImportsOnly|parser.SkipObjectResolution)
 	if err != nil {
-		line := 0
+		line, msg := 0, errorMessage(err)
 		var list scanner.ErrorList
 		if errors.As(err, &list) && len(list) > 0 {
-			line = list[0].Pos.Line
+			line, msg = list[0].Pos.Line, list[0].Msg
 		}
-		r.problem(ProblemInvalidFile, path, line, path+" does not parse as Go: "+errorMessage(err))
+		r.problem(ProblemInvalidFile, path, line, path+" does not parse as Go: "+msg)
 	}
 	if file == nil {
 		return nil

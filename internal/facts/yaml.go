@@ -599,7 +599,7 @@ func yamlPlain(s string) (string, bool) {
 	return v, v != ""
 }
 
-// yamlQuoted reads a one-line quoted scalar without escapes ('' in single
+// yamlQuoted reads a one-line quoted scalar without escapes (” in single
 // quotes is one quote) and returns it and what follows.
 func yamlQuoted(s string) (value, after string, ok bool) {
 	q := s[0]

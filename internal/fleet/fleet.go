@@ -29,9 +29,12 @@ type Options struct {
 	Out   string
 	// Now anchors commit times (spread over the ~200 days before it). The
 	// CLI passes today at 00:00 UTC; the zero value means that too.
-	Now     time.Time
-	Bare    bool // write bare <name>.git repositories instead of working trees
-	Workers int  // default runtime.NumCPU()
+	Now  time.Time
+	Bare bool // write bare <name>.git repositories instead of working trees
+	// Workers is how many repositories are written at once, default
+	// runtime.NumCPU(). Writing is mostly file creation, so on a slow or
+	// busy disk more workers than cores can help.
+	Workers int
 	// Progress, when set, is called after each repository with the number
 	// done and the total, from one goroutine at a time.
 	Progress func(done, total int)

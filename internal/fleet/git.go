@@ -230,9 +230,8 @@ func signature(u *user, when time.Time) string {
 	return fmt.Sprintf("%s <%s> %d %s", u.display, u.email, when.Unix(), u.tz)
 }
 
-// writeRepo writes rc under out and returns the HEAD commit and the commit
-// times. A working tree gets .git, the checked-out files and an index whose
-// stat data matches them, so `git status` is clean without refreshing.
+// writeRepo writes rc under out and returns the HEAD commit. A working tree
+// gets .git, the checked-out files and an index whose stat data matches them, so `git status` is clean without refreshing.
 func writeRepo(ow *objectWriter, out string, rc *repoContent, bare bool) (plumbing.Hash, error) {
 	root := filepath.Join(out, rc.dir)
 	gitDir := root

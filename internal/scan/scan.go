@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -96,7 +95,12 @@ func (s *Scanner) inspect(ctx context.Context, ref source.Ref, lastHead string, 
 	fs["descriptor"] = paved.Fact{Namespace: "descriptor", Value: dfact, Source: strings.Join(dfact.Files, ", "), CollectedAt: now}
 	res.Facts = fs
 
-	inferred := catalog.Infer(inferInput(snap, fs))
+	in := inferInput(snap, fs)
+	if in.CodeOwnersPath != "" {
+		_, problems := catalog.ParseCodeOwners(ref.Name, in.CodeOwnersPath, in.CodeOwners)
+		res.Problems = append(res.Problems, problems...)
+	}
+	inferred := catalog.Infer(in)
 	hasComponent := false
 	for _, e := range descriptors {
 		if e.Kind == paved.KindComponent {
@@ -109,9 +113,23 @@ func (s *Scanner) inspect(ctx context.Context, ref source.Ref, lastHead string, 
 		// declare other kinds (an org repository declares Groups).
 		descriptors = append(descriptors, inferred)
 	}
+	// A ref declared twice in one repository (two files) keeps its first
+	// declaration; the store holds one row per repository and ref.
+	seen := map[string]*paved.Entity{}
+	kept := descriptors[:0]
 	for _, e := range descriptors {
 		e.Repository = ref.Name
+		if first := seen[e.Ref]; first != nil {
+			res.Problems = append(res.Problems, paved.Problem{
+				Entity: e.Ref, Location: e.Location, Code: paved.ProblemDuplicate,
+				Message: fmt.Sprintf("%s is declared again here; the declaration at %s is the one used: remove one of them", e.Ref, first.Location),
+			})
+			continue
+		}
+		seen[e.Ref] = e
+		kept = append(kept, e)
 	}
+	descriptors = kept
 	for i := range res.Problems {
 		res.Problems[i].Repository = ref.Name
 	}
@@ -158,11 +176,9 @@ func readDescriptors(snap *source.Snapshot) ([]*paved.Entity, DescriptorFact, []
 		r := catalog.ParseDescriptor(snap.Name, file, data)
 		entities = append(entities, r.Entities...)
 		problems = append(problems, r.Problems...)
-		var targets []string
-		for _, t := range r.LocationTargets {
-			targets = append(targets, path.Join(path.Dir(file), t))
-		}
-		queue = append(queue, catalog.ExpandLocationTargets(targets, snap.Tree.Files())...)
+		// Targets come back relative to the repository root, already
+		// checked not to escape it.
+		queue = append(queue, catalog.ExpandLocationTargets(r.LocationTargets, snap.Tree.Files())...)
 	}
 	for _, p := range problems {
 		fact.Errors = append(fact.Errors, fmt.Sprintf("%s: %s", p.Location, p.Message))

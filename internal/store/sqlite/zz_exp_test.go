@@ -129,3 +129,15 @@ func ioStat() string {
 	b, _ := os.ReadFile("/proc/self/io")
 	return strings.ReplaceAll(string(b), "\n", " ")
 }
+
+func TestExpLatency(t *testing.T) {
+	if os.Getenv("EXP") == "" {
+		t.Skip()
+	}
+	s, err := sqlite.Open(context.Background(), expDB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	storetest.ExpQueryLatencies(t, s, storetest.NewFleet(50_000, 3), 20)
+}

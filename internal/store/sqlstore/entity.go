@@ -59,15 +59,15 @@ func (s *Store) EntityAll(ctx context.Context) ([]*paved.Entity, error) {
 }
 
 // entitySorts maps EntityListParams.Sort to ORDER BY clauses. Each ends in
-// the unique (ref, repository) so that pages never overlap, and each has a
-// matching partial index.
+// the unique id, so that pages never overlap, and each has a matching
+// partial index.
 var entitySorts = map[string]string{
-	"":      "e.name, e.ref, e.repository",
-	"name":  "e.name, e.ref, e.repository",
-	"-name": "e.name DESC, e.ref DESC, e.repository DESC",
-	"owner": "e.owner, e.name, e.ref, e.repository",
-	"kind":  "e.kind, e.name, e.ref, e.repository",
-	"tier":  "e.tier, e.name, e.ref, e.repository",
+	"":      "e.name, e.id",
+	"name":  "e.name, e.id",
+	"-name": "e.name DESC, e.id DESC",
+	"owner": "e.owner, e.name, e.id",
+	"kind":  "e.kind, e.name, e.id",
+	"tier":  "e.tier, e.name, e.id",
 }
 
 // EntityList returns one page of unshadowed entities matching p and the
@@ -120,15 +120,15 @@ func (s *Store) EntityList(ctx context.Context, p *store.EntityListParams) ([]*p
 	return list, total, nil
 }
 
-// facetColumns are the columns counted for each of store.FacetFields; tier
-// is cast so that every facet value reads as text.
+// facetColumns are the columns counted for each of store.FacetFields.
+// Scanning the integer tier into a string gives its decimal form.
 var facetColumns = map[string]string{
 	"kind":      "kind",
 	"type":      "type",
 	"lifecycle": "lifecycle",
 	"owner":     "owner",
 	"language":  "language",
-	"tier":      "CAST(tier AS TEXT)",
+	"tier":      "tier",
 }
 
 // EntityFacets counts the unshadowed entities matching p by each field of
@@ -155,7 +155,11 @@ func (s *Store) EntityFacets(ctx context.Context, p *store.EntityListParams) (ma
 			if i > 0 {
 				q.WriteString(` UNION ALL`)
 			}
+			// The branches of a UNION must agree on types: tier is cast.
 			col := facetColumns[field]
+			if field == "tier" {
+				col = "CAST(tier AS TEXT)"
+			}
 			q.WriteString(` SELECT '` + field + `', ` + col + `, COUNT(*) FROM m GROUP BY ` + col)
 		}
 		rows, err := s.read.QueryContext(ctx, s.rebind(q.String()), f.args...)
@@ -277,7 +281,7 @@ func escapeLike(s string) string {
 // which it returns for reuse.
 func entityArgs(args []any, buf []byte, repository string, e *paved.Entity) ([]any, []byte, error) {
 	var docs [5]string
-	for i, v := range []any{e.Tags, e.Labels, e.Annotations, e.Spec, e.FieldSources} {
+	for i, v := range [5]any{e.Tags, e.Labels, e.Annotations, e.Spec, e.FieldSources} {
 		var err error
 		if buf, err = appendJSON(buf[:0], v); err != nil {
 			return nil, nil, fmt.Errorf("encode: %w", err)

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -11,8 +10,7 @@ import (
 	"github.com/paved-dev/paved/internal/store"
 )
 
-// ScanResultSaveMany stores a batch of scan results in one transaction, with
-// each statement prepared once for the batch.
+// ScanResultSaveMany stores a batch of scan results in one transaction.
 //
 // A successful result upserts the repository and replaces its entities,
 // facts document and scan problems. Entities are upserted rather than
@@ -21,196 +19,223 @@ import (
 // start unshadowed. Upserts skip rows whose stored values are already equal,
 // so that rescanning an unchanged repository writes almost nothing. A failed
 // result only records status, error and time.
+//
+// Rows are written many to a statement, each statement prepared once per
+// transaction and size: a batch of 200 repositories takes a dozen
+// statements rather than a thousand.
 func (s *Store) ScanResultSaveMany(ctx context.Context, results []*store.ScanResult) error {
 	if len(results) == 0 {
 		return nil
 	}
+	total := len(results)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		w, err := s.newScanWriter(ctx, tx)
-		if err != nil {
-			return err
-		}
+		w := &scanWriter{s: s, stmts: stmts{tx: tx}, prepared: map[string]*sql.Stmt{}}
 		defer w.close()
-		if err := w.prefetch(ctx, results); err != nil {
-			return err
-		}
-		for _, r := range results {
-			if err := w.save(ctx, r); err != nil {
-				return fmt.Errorf("repository %q: %w", r.Repository.Name, err)
+		// A repository that appears twice is saved in two steps, in order,
+		// so that each step names each repository once.
+		for len(results) > 0 {
+			n := uniquePrefix(results)
+			if err := w.save(ctx, results[:n]); err != nil {
+				return err
 			}
+			results = results[n:]
 		}
 		return nil
 	})
 	if err == nil && s.d.AfterBulkWrite != nil {
 		err = s.d.AfterBulkWrite(ctx, s.write)
 	}
-	return s.err(err, "save %d scan results", len(results))
+	return s.err(err, "save %d scan results", total)
 }
 
-// inChunk bounds the number of names in one IN (…) list, well below both
-// databases' limits on parameters.
-const inChunk = 500
+// uniquePrefix returns the length of the longest prefix of results that
+// names no repository twice.
+func uniquePrefix(results []*store.ScanResult) int {
+	seen := make(map[string]bool, len(results))
+	for i, r := range results {
+		if seen[r.Repository.Name] {
+			return i
+		}
+		seen[r.Repository.Name] = true
+	}
+	return len(results)
+}
 
 type scanWriter struct {
 	s *Store
 	stmts
-	repoOK, repoBad, refs, entDel, entUpsert, search, facts, probDel, probIns *sql.Stmt
-	// stored holds the refs each repository of the batch declared before
-	// it, read in one query per chunk; seen marks repositories already
-	// saved in this batch, whose stored refs must be read again.
-	stored map[string][]string
-	seen   map[string]bool
-	// buf and args are reused for every entity to spare allocations.
-	buf  []byte
-	args []any
+	prepared map[string]*sql.Stmt
 }
 
-func (s *Store) newScanWriter(ctx context.Context, tx *sql.Tx) (*scanWriter, error) {
-	w := &scanWriter{s: s, stmts: stmts{tx: tx}, stored: map[string][]string{}, seen: map[string]bool{}}
-	for _, p := range []struct {
-		st **sql.Stmt
-		q  string
-	}{
-		{&w.repoOK, s.sql.repositoryUpsertOK},
-		{&w.repoBad, s.sql.repositoryUpsertBad},
-		{&w.refs, s.sql.entityRefsOfRepo},
-		{&w.entDel, s.sql.entityDelete},
-		{&w.entUpsert, s.sql.entityUpsert},
-		{&w.search, s.sql.searchUpsert},
-		{&w.facts, s.sql.factsUpsert},
-		{&w.probDel, s.sql.problemsDeleteScan},
-		{&w.probIns, s.sql.problemInsert},
-	} {
-		st, err := w.prepare(ctx, p.q)
+// bulk runs b for rows of args (b.width() values each), as many rows to a
+// statement as the databases allow comfortably, and calls each for every
+// row the statement returns.
+func (w *scanWriter) bulk(ctx context.Context, b bulkInsert, args []any, each func(*sql.Rows) error) error {
+	width := b.width()
+	per := max(1, min(100, 30000/width))
+	for len(args) > 0 {
+		n := min(per, len(args)/width)
+		query := b.sql(n)
+		st, ok := w.prepared[query]
+		if !ok {
+			var err error
+			if st, err = w.prepare(ctx, w.s.rebind(query)); err != nil {
+				return err
+			}
+			w.prepared[query] = st
+		}
+		chunk := args[:n*width]
+		args = args[n*width:]
+		if each == nil {
+			if _, err := st.ExecContext(ctx, chunk...); err != nil {
+				return err
+			}
+			continue
+		}
+		rows, err := st.QueryContext(ctx, chunk...)
 		if err != nil {
-			w.close()
-			return nil, err
+			return err
 		}
-		*p.st = st
+		if err := eachRow(rows, func() error { return each(rows) }); err != nil {
+			return err
+		}
 	}
-	return w, nil
+	return nil
 }
 
-// prefetch reads the refs stored for the batch's successful repositories
-// and deletes their scan problems, a few statements for the whole batch
-// instead of two per repository.
-func (w *scanWriter) prefetch(ctx context.Context, results []*store.ScanResult) error {
-	var names []any
+// save stores results, which name each repository once.
+func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) error {
+	var okArgs, badArgs, names []any
 	for _, r := range results {
-		if !r.Failed {
-			names = append(names, r.Repository.Name)
+		repo := &r.Repository
+		if r.Failed {
+			badArgs = append(badArgs, repo.Name, repo.Path, repo.Source,
+				repo.DefaultBranch, dbTime(repo.ScannedAt), repo.Status, repo.Error)
+			continue
+		}
+		okArgs = append(okArgs, repo.Name, repo.Path, repo.Source, repo.Head,
+			repo.DefaultBranch, dbTime(repo.ScannedAt), repo.Status, repo.Error)
+		names = append(names, repo.Name)
+	}
+	if err := w.bulk(ctx, repositoryUpsertBad, badArgs, nil); err != nil {
+		return fmt.Errorf("record failed scans: %w", err)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	if err := w.bulk(ctx, repositoryUpsertOK, okArgs, nil); err != nil {
+		return fmt.Errorf("store repositories: %w", err)
+	}
+	stored, err := w.forget(ctx, names)
+	if err != nil {
+		return err
+	}
+
+	// Entities: delete what a repository no longer declares, upsert the
+	// rest (the last declaration of a ref in a result wins).
+	type key struct{ repo, ref string }
+	var entArgs, factArgs, probArgs []any
+	search := map[key]string{}
+	var gone []key
+	var buf []byte
+	for _, r := range results {
+		if r.Failed {
+			continue
+		}
+		repo := r.Repository.Name
+		last := make(map[string]*paved.Entity, len(r.Entities))
+		for _, e := range r.Entities {
+			last[e.Ref] = e
+		}
+		for _, ref := range stored[repo] {
+			if last[ref] == nil {
+				gone = append(gone, key{repo, ref})
+			}
+		}
+		for _, e := range r.Entities {
+			if last[e.Ref] != e {
+				continue
+			}
+			if entArgs, buf, err = entityArgs(entArgs, buf, repo, e); err != nil {
+				return fmt.Errorf("repository %q: entity %q: %w", repo, e.Ref, err)
+			}
+			search[key{repo, e.Ref}] = searchText(e)
+		}
+		if buf, err = appendJSON(buf[:0], r.Facts); err != nil {
+			return fmt.Errorf("repository %q: encode facts: %w", repo, err)
+		}
+		factArgs = append(factArgs, repo, string(buf), dbTime(r.Repository.ScannedAt))
+		for _, p := range r.Problems {
+			probArgs = append(probArgs, originScan, repo, p.Entity,
+				p.Location.File, p.Location.Line, p.Location.Column, p.Code, p.Message)
 		}
 	}
+
+	if len(gone) > 0 {
+		del, err := w.prepare(ctx, w.s.sql.entityDelete)
+		if err != nil {
+			return err
+		}
+		for _, k := range gone {
+			if _, err := del.ExecContext(ctx, k.repo, k.ref); err != nil {
+				return fmt.Errorf("delete entity %q of %q: %w", k.ref, k.repo, err)
+			}
+		}
+	}
+	var searchArgs []any
+	err = w.bulk(ctx, entityUpsert, entArgs, func(rows *sql.Rows) error {
+		var id int64
+		var k key
+		if err := rows.Scan(&id, &k.repo, &k.ref); err != nil {
+			return err
+		}
+		searchArgs = append(searchArgs, id, search[k])
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store entities: %w", err)
+	}
+	if err := w.bulk(ctx, searchUpsert, searchArgs, nil); err != nil {
+		return fmt.Errorf("store search text: %w", err)
+	}
+	if err := w.bulk(ctx, factsUpsert, factArgs, nil); err != nil {
+		return fmt.Errorf("store facts: %w", err)
+	}
+	if err := w.bulk(ctx, problemInsert, probArgs, nil); err != nil {
+		return fmt.Errorf("store problems: %w", err)
+	}
+	return nil
+}
+
+// forget reads the refs stored for the named repositories and deletes
+// their scan problems, a statement or two per chunk of names.
+func (w *scanWriter) forget(ctx context.Context, names []any) (map[string][]string, error) {
+	stored := map[string][]string{}
 	for len(names) > 0 {
-		chunk := names[:min(inChunk, len(names))]
+		chunk := names[:min(500, len(names))]
 		names = names[len(chunk):]
 		in := strings.Repeat("?, ", len(chunk)-1) + "?"
 		rows, err := w.tx.QueryContext(ctx, w.s.rebind(`SELECT repository, ref FROM entities WHERE repository IN (`+in+`)`), chunk...)
 		if err != nil {
-			return fmt.Errorf("read stored entities: %w", err)
+			return nil, fmt.Errorf("read stored entities: %w", err)
 		}
 		err = eachRow(rows, func() error {
 			var repo, ref string
 			if err := rows.Scan(&repo, &ref); err != nil {
 				return err
 			}
-			w.stored[repo] = append(w.stored[repo], ref)
+			stored[repo] = append(stored[repo], ref)
 			return nil
 		})
 		if err != nil {
-			return fmt.Errorf("read stored entities: %w", err)
+			return nil, fmt.Errorf("read stored entities: %w", err)
 		}
 		if _, err := w.tx.ExecContext(ctx,
 			w.s.rebind(`DELETE FROM problems WHERE origin = 'scan' AND repository IN (`+in+`)`), chunk...); err != nil {
-			return fmt.Errorf("delete scan problems: %w", err)
+			return nil, fmt.Errorf("delete scan problems: %w", err)
 		}
 	}
-	return nil
-}
-
-func (w *scanWriter) save(ctx context.Context, r *store.ScanResult) error {
-	repo := &r.Repository
-	if r.Failed {
-		_, err := w.repoBad.ExecContext(ctx, repo.Name, repo.Path, repo.Source,
-			repo.DefaultBranch, dbTime(repo.ScannedAt), repo.Status, repo.Error)
-		return err
-	}
-	if _, err := w.repoOK.ExecContext(ctx, repo.Name, repo.Path, repo.Source, repo.Head,
-		repo.DefaultBranch, dbTime(repo.ScannedAt), repo.Status, repo.Error); err != nil {
-		return err
-	}
-
-	stored := w.stored[repo.Name]
-	if w.seen[repo.Name] {
-		// Saved earlier in this batch: what prefetch read is stale.
-		var err error
-		if stored, err = w.storedRefs(ctx, repo.Name); err != nil {
-			return err
-		}
-		if _, err := w.probDel.ExecContext(ctx, repo.Name); err != nil {
-			return err
-		}
-	}
-	w.seen[repo.Name] = true
-
-	// Delete the entities the repository no longer declares, then upsert
-	// the ones it does.
-	for _, ref := range stored {
-		if !declares(r, ref) {
-			if _, err := w.entDel.ExecContext(ctx, repo.Name, ref); err != nil {
-				return err
-			}
-		}
-	}
-	for _, e := range r.Entities {
-		if err := w.upsertEntity(ctx, repo.Name, e); err != nil {
-			return fmt.Errorf("entity %q: %w", e.Ref, err)
-		}
-	}
-
-	doc, err := appendJSON(w.buf[:0], r.Facts)
-	if err != nil {
-		return fmt.Errorf("encode facts: %w", err)
-	}
-	w.buf = doc
-	if _, err := w.facts.ExecContext(ctx, repo.Name, string(doc), dbTime(repo.ScannedAt)); err != nil {
-		return err
-	}
-
-	for i := range r.Problems {
-		p := &r.Problems[i]
-		if _, err := w.probIns.ExecContext(ctx, originScan, repo.Name, p.Entity,
-			p.Location.File, p.Location.Line, p.Location.Column, p.Code, p.Message); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func declares(r *store.ScanResult, ref string) bool {
-	for _, e := range r.Entities {
-		if e.Ref == ref {
-			return true
-		}
-	}
-	return false
-}
-
-func (w *scanWriter) upsertEntity(ctx context.Context, repo string, e *paved.Entity) error {
-	args, buf, err := entityArgs(w.args[:0], w.buf[:0], repo, e)
-	if err != nil {
-		return err
-	}
-	w.args, w.buf = args, buf
-	var id int64
-	err = w.entUpsert.QueryRowContext(ctx, args...).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // stored already, unchanged
-	} else if err != nil {
-		return err
-	}
-	_, err = w.search.ExecContext(ctx, id, searchText(e))
-	return err
+	return stored, nil
 }
 
 // searchText is what substring search looks in: name, title and
@@ -218,24 +243,6 @@ func (w *scanWriter) upsertEntity(ctx context.Context, repo string, e *paved.Ent
 // insensitively, beyond ASCII, in the same way.
 func searchText(e *paved.Entity) string {
 	return strings.ToLower(e.Name + "\n" + e.Title + "\n" + e.Description)
-}
-
-// storedRefs returns the refs stored for repo.
-func (w *scanWriter) storedRefs(ctx context.Context, repo string) ([]string, error) {
-	rows, err := w.refs.QueryContext(ctx, repo)
-	if err != nil {
-		return nil, err
-	}
-	var refs []string
-	err = eachRow(rows, func() error {
-		var ref string
-		if err := rows.Scan(&ref); err != nil {
-			return err
-		}
-		refs = append(refs, ref)
-		return nil
-	})
-	return refs, err
 }
 
 // Problem origins: problems found while scanning one repository are

@@ -23,20 +23,14 @@ const repositoryColumns = `name, path, source, head, default_branch, scanned_at,
 const problemColumns = `repository, entity, location_file, location_line, location_column, code, message`
 
 type statements struct {
-	repositoryGet       string
-	repositoryHeads     string
-	repositoryUpsertOK  string
-	repositoryUpsertBad string
+	repositoryGet   string
+	repositoryHeads string
 
-	entityRefsOfRepo string
-	entityDelete     string
-	entityUpsert     string
-	searchUpsert     string
-	entityGet        string
-	entityAll        string
-	relationsOf      string
+	entityDelete string
+	entityGet    string
+	entityAll    string
+	relationsOf  string
 
-	factsUpsert      string
 	factsOfEntity    string
 	pushedFactsOf    string
 	pushedFactUpsert string
@@ -66,40 +60,12 @@ func newStatements(rebind func(string) string) statements {
 	return statements{
 		repositoryGet:   rebind(`SELECT ` + repositoryColumns + ` FROM repositories WHERE name = ?`),
 		repositoryHeads: `SELECT name, head FROM repositories WHERE head <> ''`,
-		repositoryUpsertOK: rebind(`INSERT INTO repositories (` + repositoryColumns + `)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (name) DO UPDATE SET path = excluded.path, source = excluded.source,
-				head = excluded.head, default_branch = excluded.default_branch,
-				scanned_at = excluded.scanned_at, status = excluded.status, error = excluded.error`),
-		// A failed scan inserts the repository if it is new (with no head:
-		// there is no good scan yet) but otherwise only records the failure.
-		repositoryUpsertBad: rebind(`INSERT INTO repositories (` + repositoryColumns + `)
-			VALUES (?, ?, ?, '', ?, ?, ?, ?)
-			ON CONFLICT (name) DO UPDATE SET scanned_at = excluded.scanned_at,
-				status = excluded.status, error = excluded.error`),
-
-		entityRefsOfRepo: rebind(`SELECT ref FROM entities WHERE repository = ?`),
-		entityDelete:     rebind(`DELETE FROM entities WHERE repository = ? AND ref = ?`),
-		// The upsert keeps shadowed: only catalog resolution decides it, and
-		// a rescan must not briefly expose a duplicate it had hidden. Its
-		// WHERE skips rows that did not change, which spares rewriting the
-		// row and every index entry of it on a rescan.
-		entityUpsert: rebind(`INSERT INTO entities (` + entityColumns + `)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (repository, ref) DO UPDATE SET ` + setExcluded(entityUpdated) + `
-			WHERE ` + changed("entities", entityUpdated) + `
-			RETURNING id`),
-		searchUpsert: rebind(`INSERT INTO entity_search (entity_id, search) VALUES (?, ?)
-			ON CONFLICT (entity_id) DO UPDATE SET search = excluded.search
-			WHERE entity_search.search <> excluded.search`),
+		entityDelete:    rebind(`DELETE FROM entities WHERE repository = ? AND ref = ?`),
 		entityGet: rebind(`SELECT ` + entityColumns + ` FROM entities
 			WHERE ref = ? AND shadowed = FALSE ORDER BY repository LIMIT 1`),
 		entityAll:   `SELECT ` + entityColumns + ` FROM entities ORDER BY repository, ref`,
 		relationsOf: rebind(`SELECT type, target_ref FROM relations WHERE source_ref = ? ORDER BY type, target_ref`),
 
-		factsUpsert: rebind(`INSERT INTO facts (repository, document, scanned_at) VALUES (?, ?, ?)
-			ON CONFLICT (repository) DO UPDATE SET document = excluded.document, scanned_at = excluded.scanned_at
-			WHERE facts.document <> excluded.document`),
 		factsOfEntity: rebind(`SELECT e.repository, f.document FROM entities e
 			LEFT JOIN facts f ON f.repository = e.repository
 			WHERE e.ref = ? AND e.shadowed = FALSE ORDER BY e.repository LIMIT 1`),
@@ -110,8 +76,7 @@ func newStatements(rebind func(string) string) statements {
 				source = excluded.source, collected_at = excluded.collected_at`),
 
 		problemsDeleteScan: rebind(`DELETE FROM problems WHERE origin = 'scan' AND repository = ?`),
-		problemInsert: rebind(`INSERT INTO problems (origin, ` + problemColumns + `)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+		problemInsert:      rebind(problemInsert.sql(1)),
 
 		relationsAll:   `SELECT source_ref, type, target_ref FROM relations`,
 		relationDelete: rebind(`DELETE FROM relations WHERE source_ref = ? AND type = ? AND target_ref = ?`),
@@ -166,3 +131,75 @@ func changed(table string, cols []string) string {
 	}
 	return b.String()
 }
+
+// bulkInsert is an INSERT of many rows in one statement: in SQLite it opens
+// the table and its indexes once rather than once per row, and in
+// PostgreSQL it is one round trip rather than one per row.
+type bulkInsert struct {
+	head  string // "INSERT INTO t (a, b) VALUES "
+	tuple string // "(?, ?)"
+	tail  string // " ON CONFLICT …"
+}
+
+// sql returns the statement for rows rows, with ? placeholders.
+func (b bulkInsert) sql(rows int) string {
+	var s strings.Builder
+	s.WriteString(b.head)
+	for i := range rows {
+		if i > 0 {
+			s.WriteString(", ")
+		}
+		s.WriteString(b.tuple)
+	}
+	s.WriteString(b.tail)
+	return s.String()
+}
+
+// width is the number of placeholders in a row.
+func (b bulkInsert) width() int { return strings.Count(b.tuple, "?") }
+
+var (
+	repositoryUpsertOK = bulkInsert{
+		head:  `INSERT INTO repositories (` + repositoryColumns + `) VALUES `,
+		tuple: `(?, ?, ?, ?, ?, ?, ?, ?)`,
+		tail: ` ON CONFLICT (name) DO UPDATE SET path = excluded.path, source = excluded.source,
+			head = excluded.head, default_branch = excluded.default_branch,
+			scanned_at = excluded.scanned_at, status = excluded.status, error = excluded.error`,
+	}
+	// A failed scan inserts the repository if it is new (with no head:
+	// there is no good scan yet) but otherwise only records the failure.
+	repositoryUpsertBad = bulkInsert{
+		head:  `INSERT INTO repositories (` + repositoryColumns + `) VALUES `,
+		tuple: `(?, ?, ?, '', ?, ?, ?, ?)`,
+		tail: ` ON CONFLICT (name) DO UPDATE SET scanned_at = excluded.scanned_at,
+			status = excluded.status, error = excluded.error`,
+	}
+	// The entity upsert keeps shadowed: only catalog resolution decides
+	// it, and a rescan must not briefly expose a duplicate it had hidden.
+	// Its WHERE skips rows that did not change, sparing a rescan the
+	// rewriting of the row and its index entries; RETURNING names the rows
+	// that were written, whose search text is then written too.
+	entityUpsert = bulkInsert{
+		head:  `INSERT INTO entities (` + entityColumns + `) VALUES `,
+		tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tail: ` ON CONFLICT (repository, ref) DO UPDATE SET ` + setExcluded(entityUpdated) + `
+			WHERE ` + changed("entities", entityUpdated) + `
+			RETURNING id, repository, ref`,
+	}
+	searchUpsert = bulkInsert{
+		head:  `INSERT INTO entity_search (entity_id, search) VALUES `,
+		tuple: `(?, ?)`,
+		tail: ` ON CONFLICT (entity_id) DO UPDATE SET search = excluded.search
+			WHERE entity_search.search <> excluded.search`,
+	}
+	factsUpsert = bulkInsert{
+		head:  `INSERT INTO facts (repository, document, scanned_at) VALUES `,
+		tuple: `(?, ?, ?)`,
+		tail: ` ON CONFLICT (repository) DO UPDATE SET document = excluded.document, scanned_at = excluded.scanned_at
+			WHERE facts.document <> excluded.document`,
+	}
+	problemInsert = bulkInsert{
+		head:  `INSERT INTO problems (origin, ` + problemColumns + `) VALUES `,
+		tuple: `(?, ?, ?, ?, ?, ?, ?, ?)`,
+	}
+)

@@ -215,3 +215,33 @@ func measure(b *testing.B, fn func() error) {
 
 // LoadFleetForExp is a temporary hook for experiments. TODO remove.
 func LoadFleetForExp(b testing.TB, s store.Store, fleet *Fleet) { loadFleet(b, s, fleet) }
+
+// ExpQueryLatencies is a temporary hook for experiments. TODO remove.
+func ExpQueryLatencies(t testing.TB, s store.Store, fleet *Fleet, n int) {
+	ctx := context.Background()
+	for _, c := range queryCases(fleet) {
+		p := c.p
+		p.Limit = 50
+		for _, kind := range []string{"list", "facets"} {
+			if kind == "facets" && (p.Sort != "" || p.Offset != 0) {
+				continue
+			}
+			var took []time.Duration
+			for range n {
+				start := time.Now()
+				var err error
+				if kind == "list" {
+					_, _, err = s.EntityList(ctx, &p)
+				} else {
+					_, err = s.EntityFacets(ctx, &p)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+			}
+			slices.Sort(took)
+			t.Logf("%-7s %-22s p50 %6.1fms p95 %6.1fms", kind, c.name, float64(took[n/2])/1e6, float64(took[n*95/100])/1e6)
+		}
+	}
+}

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"math/rand/v2"
 	"time"
 
@@ -25,8 +27,7 @@ var (
 	fleetTypes      = []string{"service", "service", "service", "library", "library", "website", "worker"}
 	fleetLifecycles = []string{"production", "production", "production", "experimental", "deprecated"}
 	fleetLanguages  = []string{"Go", "Java", "TypeScript", "Python", "Kotlin", "Ruby", "C#", "Rust", "Scala", "PHP"}
-	fleetWords      = []string{"pay", "ledger", "cart", "search", "auth", "notify", "ship", "price", "stock",
-		"review", "profile", "media", "report", "billing", "fraud", "route", "quote", "tax", "promo", "feed"}
+	fleetWords      = strings.Fields(`pay ledger cart search auth notify ship price stock review profile media report billing fraud route quote tax promo feed account address alert analytics archive asset audit backup badge banner batch bid booking bridge broker budget cache calendar campaign catalog chat checkout claim clearing cluster coupon credit crm currency customer dashboard delivery device discount dispatch document donor email event export fare fleet forecast gateway geo gift grade graph health identity image import inbox insight invoice job kyc label lead license loan locale loyalty mail map market match meter metric mobile order partner payout permit pixel planner policy portal premium queue quota rank rate recommend refund reminder rental replay reserve resolver retail reward risk roster rule sales scheduler score seat segment sensor session settle signal sku slot survey sync tariff ticket token tracker trade transfer travel trip upload usage vault vendor video voucher wallet warehouse webhook widget wishlist workflow`)
 	fleetNamespaces = []string{"dockerfile", "go", "ci", "codeowners", "readme", "tests", "deps", "k8s", "license", "sbom"}
 )
 
@@ -96,6 +97,9 @@ func NewFleet(repositories int, seed uint64) *Fleet {
 		}
 		f.Results = append(f.Results, r)
 	}
+	// A scan lists a source's repositories in name order, as a directory
+	// listing or a forge's API returns them, and saves them in that order.
+	slices.SortFunc(f.Results, func(a, b *store.ScanResult) int { return strings.Compare(a.Repository.Name, b.Repository.Name) })
 	return f
 }
 

@@ -51,17 +51,17 @@ CREATE TABLE entities (
 );
 CREATE INDEX entities_shadowed ON entities (repository, ref) WHERE shadowed = TRUE;
 CREATE INDEX entities_ref ON entities (ref) WHERE shadowed = FALSE;
--- Sorting: by name (ties are ordered by ref after the index, cheaply, as
--- they are few), and by kind or tier, then name.
+-- Sorting: every order ends in id, which SQLite indexes carry implicitly as
+-- the rowid, so that a page is read in index order with no sort.
 CREATE INDEX entities_name ON entities (name) WHERE shadowed = FALSE;
 CREATE INDEX entities_kind ON entities (kind, name) WHERE shadowed = FALSE;
 CREATE INDEX entities_tier ON entities (tier, name) WHERE shadowed = FALSE;
--- Filtering and facets. Counting and faceting a filtered catalog reads only
--- these covering indexes: one led by kind, one led by owner (which also
--- serves the owner filter, the org filter and sorting by owner), and one
--- narrow index per remaining field for counting the whole catalog.
+-- Filtering, counting and facets read covering indexes, never the wide
+-- rows: one led by owner (which also serves the owner and org filters and
+-- sorting by owner), one led by kind, and for counting the whole catalog one
+-- narrow index per remaining field.
+CREATE INDEX entities_owner ON entities (owner, name, kind, type, lifecycle, language, tier) WHERE shadowed = FALSE;
 CREATE INDEX entities_facets ON entities (kind, type, lifecycle, language, tier, owner) WHERE shadowed = FALSE;
-CREATE INDEX entities_owner ON entities (owner, kind, type, lifecycle, language, tier) WHERE shadowed = FALSE;
 CREATE INDEX entities_type ON entities (type) WHERE shadowed = FALSE;
 CREATE INDEX entities_lifecycle ON entities (lifecycle) WHERE shadowed = FALSE;
 CREATE INDEX entities_language ON entities (language) WHERE shadowed = FALSE;
