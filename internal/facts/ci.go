@@ -14,7 +14,7 @@ type CIFact struct {
 	// "buildkite".
 	Providers []string   `json:"providers"`
 	Workflows []Workflow `json:"workflows"`
-	GitLab    *GitLabCI  `json:"gitlab,omitempty"`
+	GitLab    *GitLabCI  `json:"gitlab,omitempty"` // present when .gitlab-ci.yml parsed
 	// Uses is the sorted set of every `uses:` in the workflows, jobs'
 	// reusable workflows and steps' actions alike ("actions/checkout@v4").
 	Uses []string `json:"uses"`
@@ -38,9 +38,9 @@ type Workflow struct {
 // WorkflowJob is one job of a workflow.
 type WorkflowJob struct {
 	ID     string `json:"id"`
-	Name   string `json:"name,omitempty"`
-	Uses   string `json:"uses,omitempty"`    // the reusable workflow a job calls
-	RunsOn string `json:"runs_on,omitempty"` // as written; lists are joined with ","
+	Name   string `json:"name"`
+	Uses   string `json:"uses"`    // the reusable workflow a job calls
+	RunsOn string `json:"runs_on"` // as written; lists are joined with ","
 	// Steps are the actions the job's steps use, in order; steps that only
 	// run commands are counted in StepCount but not listed.
 	Steps     []string `json:"steps"`
@@ -59,8 +59,8 @@ type GitLabCI struct {
 // GitLabJob is one job (or hidden template job) of a GitLab pipeline.
 type GitLabJob struct {
 	Name    string   `json:"name"`
-	Stage   string   `json:"stage,omitempty"`
-	Extends []string `json:"extends,omitempty"`
+	Stage   string   `json:"stage"`
+	Extends []string `json:"extends"`
 	Line    int      `json:"line"`
 }
 
@@ -69,8 +69,8 @@ type GitLabInclude struct {
 	// Kind is local, project, remote, template or component.
 	Kind  string   `json:"kind"`
 	Value string   `json:"value"` // the path, project, URL, template or component
-	Ref   string   `json:"ref,omitempty"`
-	Files []string `json:"files,omitempty"` // file: of a project include
+	Ref   string   `json:"ref"`
+	Files []string `json:"files"` // file: of a project include
 	Line  int      `json:"line"`
 }
 
@@ -237,7 +237,7 @@ func gitlabPipeline(file string, doc *yamlNode) GitLabCI {
 		if gitlabKeywords[kv.key] || kv.val.kind != yamlMap {
 			continue
 		}
-		job := GitLabJob{Name: kv.key, Line: kv.line, Extends: kv.val.get("extends").texts()}
+		job := GitLabJob{Name: kv.key, Line: kv.line, Extends: orEmpty(kv.val.get("extends").texts())}
 		job.Stage, _ = kv.val.get("stage").text()
 		gl.Jobs = append(gl.Jobs, job)
 	}
@@ -258,13 +258,13 @@ func gitlabIncludes(n *yamlNode) []GitLabInclude {
 			if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
 				kind = "remote"
 			}
-			out = append(out, GitLabInclude{Kind: kind, Value: s, Line: item.line})
+			out = append(out, GitLabInclude{Kind: kind, Value: s, Line: item.line, Files: []string{}})
 			continue
 		}
 		if item.kind != yamlMap {
 			continue
 		}
-		inc := GitLabInclude{Line: item.line}
+		inc := GitLabInclude{Line: item.line, Files: []string{}}
 		for _, f := range item.pairs {
 			switch f.key {
 			case "local", "project", "remote", "template", "component":
@@ -273,7 +273,7 @@ func gitlabIncludes(n *yamlNode) []GitLabInclude {
 			case "ref":
 				inc.Ref, _ = f.val.text()
 			case "file":
-				inc.Files = f.val.texts()
+				inc.Files = orEmpty(f.val.texts())
 			}
 		}
 		if inc.Kind != "" {
@@ -281,4 +281,12 @@ func gitlabIncludes(n *yamlNode) []GitLabInclude {
 		}
 	}
 	return out
+}
+
+// orEmpty makes a nil list empty, so that it encodes as [] for checks.
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -148,8 +148,8 @@ deploy:
 		t.Errorf("stages = %v", gl.Stages)
 	}
 	wantJobs := []GitLabJob{
-		{Name: ".defaults", Line: 16},
-		{Name: "build", Stage: "build", Line: 20},
+		{Name: ".defaults", Extends: []string{}, Line: 16},
+		{Name: "build", Stage: "build", Extends: []string{}, Line: 20},
 		{Name: "test", Stage: "test", Extends: []string{".defaults"}, Line: 25},
 		{Name: "deploy", Stage: "deploy", Extends: []string{".defaults"}, Line: 31},
 	}
@@ -157,9 +157,9 @@ deploy:
 		t.Errorf("jobs = %+v", gl.Jobs)
 	}
 	wantIncludes := []GitLabInclude{
-		{Kind: "local", Value: "/ci/common.yml", Line: 2},
-		{Kind: "remote", Value: "https://example.com/ci.yml", Line: 3},
-		{Kind: "template", Value: "Auto-DevOps.gitlab-ci.yml", Line: 4},
+		{Kind: "local", Value: "/ci/common.yml", Files: []string{}, Line: 2},
+		{Kind: "remote", Value: "https://example.com/ci.yml", Files: []string{}, Line: 3},
+		{Kind: "template", Value: "Auto-DevOps.gitlab-ci.yml", Files: []string{}, Line: 4},
 		{Kind: "project", Value: "platform/golden-ci", Ref: "v3", Files: []string{"/go.yml", "/docker.yml"}, Line: 5},
 	}
 	if !reflect.DeepEqual(gl.Includes, wantIncludes) {
@@ -299,4 +299,45 @@ func dumpYAML(n *yamlNode) string {
 	}
 	walk(n, "")
 	return b.String()
+}
+
+// goccy's parse time grows with the square of the nesting; paved refuses
+// deep YAML instead of stalling the scan.
+func TestYAMLTooDeep(t *testing.T) {
+	var nested strings.Builder
+	for i := range 300 {
+		nested.WriteString(strings.Repeat(" ", i) + "- &a\n")
+	}
+	for _, c := range []string{
+		"on: " + strings.Repeat("[", 1<<20-10),
+		strings.Repeat("- ", 5000) + "x\n",
+		"a: " + strings.Repeat("{a: ", 5000),
+		nested.String(),
+	} {
+		f, problems := collect(t, factstest.New(map[string]string{".github/workflows/deep.yml": c}))
+		p := hasProblem(t, problems, paved.ProblemYAML, ".github/workflows/deep.yml", 0)
+		if !strings.Contains(p.Message, "nested") {
+			t.Errorf("problem = %q", p.Message)
+		}
+		if len(value[CIFact](t, f, NamespaceCI).Workflows) != 0 {
+			t.Error("a workflow was read")
+		}
+	}
+	for _, c := range yamlCorpus {
+		if yamlTooDeep([]byte(c)) {
+			t.Errorf("yamlTooDeep(%q)", c)
+		}
+	}
+}
+
+func TestYAMLTooLongForGoccy(t *testing.T) {
+	long := "anchor: &a x\n" + strings.Repeat("k: *a\n", maxYAMLLines)
+	_, problems := collect(t, factstest.New(map[string]string{".gitlab-ci.yml": long}))
+	if p := hasProblem(t, problems, paved.ProblemYAML, ".gitlab-ci.yml", 0); !strings.Contains(p.Message, "lines") {
+		t.Errorf("problem = %q", p.Message)
+	}
+	// The fast path has no such limit.
+	plain := strings.Repeat("job:\n  stage: test\n", 1) + strings.Repeat("# padding\n", 2*maxYAMLLines)
+	_, problems = collect(t, factstest.New(map[string]string{".gitlab-ci.yml": plain}))
+	noProblems(t, problems)
 }

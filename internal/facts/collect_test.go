@@ -93,6 +93,19 @@ func TestCollectGoService(t *testing.T) {
 	if got := PrimaryLanguage(f); got != "Go" {
 		t.Errorf("PrimaryLanguage = %q", got)
 	}
+	noNulls(t, f)
+}
+
+// noNulls checks that lists and maps encode as [] and {}, never null: a
+// check can then iterate them without guarding.
+func noNulls(t *testing.T, f paved.Facts) {
+	t.Helper()
+	for ns, fact := range f {
+		b, _ := json.Marshal(fact.Value)
+		if strings.Contains(string(b), "null") {
+			t.Errorf("%s has a null: %s", ns, b)
+		}
+	}
 }
 
 func TestCollectWithoutTree(t *testing.T) {
@@ -264,4 +277,30 @@ func TestCollectConcurrently(t *testing.T) {
 			})
 		}
 	})
+}
+
+// The benchmark's other fixtures must be what they claim to be.
+func TestBenchmarkFixtures(t *testing.T) {
+	f, problems := collect(t, nodeService())
+	noProblems(t, problems)
+	node := value[NodeFact](t, f, NamespaceNode)
+	tests := value[TestsFact](t, f, NamespaceTests)
+	if PrimaryLanguage(f) != "TypeScript" || node.Lockfile != "npm" || !node.HasTestScript ||
+		tests.ByLanguage["javascript"] != 3 || !slices.Equal(tests.Frameworks, []string{"jest"}) {
+		t.Errorf("node service: %q %+v %+v", PrimaryLanguage(f), node, tests)
+	}
+	noNulls(t, f)
+
+	f, problems = collect(t, javaService())
+	noProblems(t, problems)
+	java := value[JavaFact](t, f, NamespaceJava)
+	tests = value[TestsFact](t, f, NamespaceTests)
+	ci := value[CIFact](t, f, NamespaceCI)
+	d := value[DockerfileFact](t, f, NamespaceDockerfile)
+	if PrimaryLanguage(f) != "Java" || java.JavaVersion != "21" || !java.SpringBoot || java.SpringBootVersion != "3.3.1" ||
+		tests.ByLanguage["java"] != 2 || !slices.Equal(tests.Frameworks, []string{"junit"}) ||
+		!ci.Golden || ci.GoldenRef != "v3" || !d.Pinned || d.User != "1000" {
+		t.Errorf("java service: %q %+v %+v %+v %+v", PrimaryLanguage(f), java, tests, ci, d)
+	}
+	noNulls(t, f)
 }

@@ -32,11 +32,11 @@ type DockerfileFact struct {
 	// stage>), "" when the Dockerfile never sets one, which means the image's
 	// own default, usually root.
 	User     string `json:"user"`
-	UserLine int    `json:"user_line,omitempty"`
+	UserLine int    `json:"user_line"`
 	// Healthcheck is true when the final stage declares a HEALTHCHECK other
 	// than HEALTHCHECK NONE.
 	Healthcheck     bool `json:"healthcheck"`
-	HealthcheckLine int  `json:"healthcheck_line,omitempty"`
+	HealthcheckLine int  `json:"healthcheck_line"`
 	// LatestTag is true when some base image has no tag and no digest, or
 	// the tag "latest".
 	LatestTag bool `json:"latest_tag"`
@@ -57,7 +57,7 @@ type DockerStage struct {
 	Image     string `json:"image"`
 	Tag       string `json:"tag"`
 	Digest    string `json:"digest"`
-	Platform  string `json:"platform,omitempty"`
+	Platform  string `json:"platform"`
 	FromStage bool   `json:"from_stage"` // FROM an earlier stage of this file
 	Scratch   bool   `json:"scratch"`
 	// Unresolved is true when the reference uses an ARG without a default,
@@ -108,13 +108,14 @@ func rankDockerfile(p string) int {
 	return 2
 }
 
-// isDockerfileName matches Dockerfile, Containerfile, Dockerfile.<variant>
-// and <variant>.Dockerfile in any case.
+// isDockerfileName matches Dockerfile and Containerfile in any case,
+// Dockerfile.<variant> as docker build's -f users write it (capitalised, so
+// that dockerfile.go is not one), and <variant>.dockerfile in any case.
 func isDockerfileName(base string) bool {
 	const suffix = len(".dockerfile")
 	n := len(base)
 	return strings.EqualFold(base, "dockerfile") || strings.EqualFold(base, "containerfile") ||
-		(n > suffix && (strings.EqualFold(base[:suffix], "dockerfile.") || strings.EqualFold(base[n-suffix:], ".dockerfile")))
+		strings.HasPrefix(base, "Dockerfile.") || (n > suffix && strings.EqualFold(base[n-suffix:], ".dockerfile"))
 }
 
 // dockerStageState is a stage being read, with what it inherits.
@@ -149,6 +150,7 @@ func parseDockerfile(r *repo, path string, content []byte) (DockerfileFact, bool
 
 	sub := dockerSubst{escape: escape, args: dockerArgs{}}
 	var stages []*dockerStageState
+	beforeFrom := false
 	for _, in := range instrs {
 		var cur *dockerStageState
 		if len(stages) > 0 {
@@ -180,7 +182,10 @@ func parseDockerfile(r *repo, path string, content []byte) (DockerfileFact, bool
 			stages = append(stages, st)
 		default:
 			if cur == nil {
-				if in.cmd != "" {
+				// One problem says it; a file that is not a Dockerfile at
+				// all would otherwise report every line.
+				if in.cmd != "" && !beforeFrom {
+					beforeFrom = true
 					r.problem(ProblemInvalidFile, path, in.line,
 						path+": "+strings.ToUpper(in.cmd)+" before the first FROM; only ARG may come before FROM")
 				}
@@ -410,7 +415,9 @@ func (d *dockerSubst) expandSimple(word string) (value string, resolved, ok bool
 		for n < len(word) && (word[n] == '_' || isASCIILetter(word[n]) || (n > 0 && '0' <= word[n] && word[n] <= '9')) {
 			n++
 		}
-		if n == 0 || (braced && (n == len(word) || word[n] != '}')) {
+		// The lexer's names take any Unicode letter or digit; leave those
+		// to it.
+		if n == 0 || (n < len(word) && word[n] >= utf8.RuneSelf) || (braced && (n == len(word) || word[n] != '}')) {
 			return "", false, false
 		}
 		v, ok := d.args.Get(word[:n])

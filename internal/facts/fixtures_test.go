@@ -197,3 +197,78 @@ func goService() *factstest.Tree { return factstest.New(goServiceFiles()) }
 func repeat(s string, n int) string {
 	return strings.Repeat(s, n/len(s)+1)
 }
+
+// nodeService is a typical TypeScript service.
+func nodeService() *factstest.Tree {
+	return factstest.New(map[string]string{
+		"package.json": `{
+  "name": "@acme/checkout",
+  "version": "2.3.0",
+  "private": true,
+  "engines": {"node": ">=20"},
+  "scripts": {"build": "tsc -p .", "test": "jest", "lint": "eslint ."},
+  "dependencies": {"express": "^4.19.2", "pino": "^9.0.0", "zod": "^3.23.0"},
+  "devDependencies": {"jest": "^29.7.0", "ts-jest": "^29.1.0", "typescript": "^5.4.0", "@types/express": "^4.17.21"}
+}
+`,
+		"package-lock.json":          "{\"lockfileVersion\": 3}\n",
+		"tsconfig.json":              "{\"compilerOptions\": {\"strict\": true}}\n",
+		"src/index.ts":               strings.Repeat("import express from 'express';\n", 20),
+		"src/routes/cart.ts":         strings.Repeat("export const cart = 1;\n", 40),
+		"src/routes/cart.test.ts":    strings.Repeat("test('x', () => {});\n", 20),
+		"src/routes/payment.ts":      strings.Repeat("export const pay = 1;\n", 40),
+		"src/routes/payment.spec.ts": strings.Repeat("it('x', () => {});\n", 20),
+		"src/lib/db.ts":              strings.Repeat("export const db = 1;\n", 30),
+		"src/__tests__/db.ts":        "test('db', () => {});\n",
+		"Dockerfile":                 "FROM node:20-alpine AS build\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\n\nFROM node:20-alpine\nCOPY --from=build /app/dist /app\nUSER node\nCMD [\"node\", \"/app/index.js\"]\n",
+		".github/workflows/ci.yml":   "name: ci\non: [push, pull_request]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: actions/setup-node@v4\n        with:\n          node-version: 20\n      - run: npm ci\n      - run: npm test\n",
+		".github/CODEOWNERS":         "* @acme/checkout\n",
+		"README.md":                  "# checkout\n",
+		".gitignore":                 "node_modules\n",
+		"catalog-info.yaml":          goServiceCatalogInfo,
+		"docs/architecture.md":       "# Architecture\n",
+		"scripts/migrate.sh":         "#!/bin/sh\n",
+		".eslintrc.json":             "{}\n",
+		"jest.config.js":             "module.exports = {};\n",
+	})
+}
+
+// javaService is a typical Spring Boot service built with Maven on GitLab.
+func javaService() *factstest.Tree {
+	return factstest.New(map[string]string{
+		"pom.xml": `<?xml version="1.0" encoding="UTF-8"?>
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <parent>
+    <groupId>org.springframework.boot</groupId>
+    <artifactId>spring-boot-starter-parent</artifactId>
+    <version>3.3.1</version>
+  </parent>
+  <groupId>com.acme</groupId>
+  <artifactId>ledger</artifactId>
+  <properties><java.version>21</java.version></properties>
+  <dependencies>
+    <dependency><groupId>org.springframework.boot</groupId><artifactId>spring-boot-starter-web</artifactId></dependency>
+    <dependency><groupId>org.springframework.boot</groupId><artifactId>spring-boot-starter-test</artifactId><scope>test</scope></dependency>
+  </dependencies>
+  <build><plugins><plugin><groupId>org.springframework.boot</groupId><artifactId>spring-boot-maven-plugin</artifactId></plugin></plugins></build>
+</project>
+`,
+		"mvnw":                                  "#!/bin/sh\n",
+		".mvn/wrapper/maven-wrapper.properties": "distributionUrl=x\n",
+		"src/main/java/com/acme/ledger/Application.java":       strings.Repeat("// x\n", 100),
+		"src/main/java/com/acme/ledger/LedgerController.java":  strings.Repeat("// x\n", 200),
+		"src/main/java/com/acme/ledger/LedgerService.java":     strings.Repeat("// x\n", 300),
+		"src/main/resources/application.yml":                   "server:\n  port: 8080\n",
+		"src/test/java/com/acme/ledger/LedgerServiceTest.java": strings.Repeat("// x\n", 100),
+		"src/test/java/com/acme/ledger/ApplicationTests.java":  strings.Repeat("// x\n", 20),
+		"Dockerfile":        "FROM eclipse-temurin:21-jre@sha256:0123456789abcdef\nCOPY target/app.jar /app.jar\nUSER 1000\nENTRYPOINT [\"java\", \"-jar\", \"/app.jar\"]\n",
+		".gitlab-ci.yml":    "include:\n  - project: platform/golden-ci\n    ref: v3\n    file: /java.yml\n\nstages: [build, test]\n\nbuild:\n  stage: build\n  script: ./mvnw package\n\ntest:\n  stage: test\n  script: ./mvnw test\n",
+		"CODEOWNERS":        "* @acme/ledger\n",
+		"README.md":         "# ledger\n",
+		"LICENSE":           "Proprietary\n",
+		".gitignore":        "target/\n",
+		"catalog-info.yaml": goServiceCatalogInfo,
+		"docs/runbook.md":   "# Runbook\n",
+	})
+}

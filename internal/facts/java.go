@@ -23,8 +23,8 @@ type JavaFact struct {
 	SpringBoot        bool   `json:"spring_boot"`
 	SpringBootVersion string `json:"spring_boot_version"`
 	// GroupID and ArtifactID identify a Maven project.
-	GroupID    string `json:"group_id,omitempty"`
-	ArtifactID string `json:"artifact_id,omitempty"`
+	GroupID    string `json:"group_id"`
+	ArtifactID string `json:"artifact_id"`
 }
 
 func collectJava(r *repo) (any, string) {

@@ -1,6 +1,7 @@
 package facts
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 
@@ -16,9 +17,10 @@ import (
 // only, leaving out vendored, generated and documentation files.
 type LanguagesFact struct {
 	Bytes map[string]int64 `json:"bytes"` // language → bytes, e.g. "Go" → 48213
-	// Primary is the programming language with the most bytes, "" when the
-	// tree has none. Build glue (Dockerfile, Makefile) is primary only in a
-	// repository that has nothing else.
+	// Primary is the programming language with the most bytes; in a
+	// repository without one, the markup language with the most (a static
+	// site is HTML); build glue (Dockerfile, Makefile) only when there is
+	// nothing else; "" for none.
 	Primary    string `json:"primary"`
 	TotalBytes int64  `json:"total_bytes"`
 }
@@ -67,47 +69,61 @@ func collectLanguages(r *repo) (any, string) {
 		if f.Symlink {
 			continue
 		}
-		lang := r.language(f)
+		_, base := splitPath(f.Path)
+		lang, candidates := languageByName(base)
+		if lang == "" && candidates == nil {
+			continue
+		}
+		if lang != "" && !countedLanguage(lang) {
+			continue
+		}
+		if excludedFromLanguages(f.Path) {
+			continue
+		}
 		if lang == "" {
-			continue
+			lang = r.languageByContent(f, base, candidates)
 		}
-		if t := enry.GetLanguageType(lang); t != enry.Programming && t != enry.Markup {
-			continue
-		}
-		if excludedFromLanguages(f.Path) || (lang == "Go" && r.goGenerated(f.Path)) {
+		if lang == "Go" && r.goGenerated(f.Path) {
 			continue
 		}
 		fact.Bytes[lang] += f.Size
 		fact.TotalBytes += f.Size
 	}
-	var best, bestGlue string
+	// Programming languages first; a repository of only markup (a static
+	// site) is its markup; build glue only when nothing else is there.
+	var best [3]string
 	for lang, n := range fact.Bytes {
-		pick := &best
-		if buildGlue[lang] {
-			pick = &bestGlue
-		} else if enry.GetLanguageType(lang) != enry.Programming {
-			continue
+		rank := 0
+		switch {
+		case buildGlue[lang]:
+			rank = 2
+		case enry.GetLanguageType(lang) != enry.Programming:
+			rank = 1
 		}
-		if *pick == "" || n > fact.Bytes[*pick] || (n == fact.Bytes[*pick] && lang < *pick) {
-			*pick = lang
+		if p := best[rank]; p == "" || n > fact.Bytes[p] || (n == fact.Bytes[p] && lang < p) {
+			best[rank] = lang
 		}
 	}
-	fact.Primary = best
-	if best == "" {
-		fact.Primary = bestGlue
-	}
+	fact.Primary = cmp.Or(best[0], best[1], best[2])
 	return fact, "tree"
 }
 
-// language detects f's language by its name, as linguist does before it
-// looks at content: the exact file name (Dockerfile, Makefile), then the
-// extension. Only when the extension is ambiguous between counted languages
-// and not settled by preferredLanguage is the file read and given to enry's
-// content strategies.
-func (r *repo) language(f source.File) string {
-	_, base := splitPath(f.Path)
+// countedLanguage reports whether linguist counts a language in a
+// repository's statistics: programming and markup languages are, data
+// (JSON, YAML) and prose (Markdown, text) are not.
+func countedLanguage(lang string) bool {
+	t := enry.GetLanguageType(lang)
+	return t == enry.Programming || t == enry.Markup
+}
+
+// languageByName detects a file's language by its name, as linguist does
+// before it looks at content: the exact file name (Dockerfile, Makefile),
+// then the extension. It returns the language, or, when the extension is
+// shared by several counted languages and preferredLanguage does not settle
+// it, the candidates; neither when the name says nothing.
+func languageByName(base string) (lang string, candidates []string) {
 	if langs := data.LanguagesByFilename[base]; len(langs) == 1 {
-		return langs[0]
+		return langs[0], nil
 	}
 	lower := base
 	if hasUpper(base) {
@@ -126,41 +142,44 @@ func (r *repo) language(f source.File) string {
 	}
 	switch len(langs) {
 	case 0:
-		return ""
+		return "", nil
 	case 1:
-		return langs[0]
+		return langs[0], nil
 	}
 	if l, ok := preferredLanguage[extension]; ok {
-		return l
+		return l, nil
 	}
-	counted := ""
-	n := 0
+	counted, n := "", 0
 	for _, l := range langs {
-		if t := enry.GetLanguageType(l); t == enry.Programming || t == enry.Markup {
+		if countedLanguage(l) {
 			counted = l
 			n++
 		}
 	}
 	if n <= 1 {
-		return counted
+		return counted, nil
 	}
-	// Genuinely ambiguous (.h, .m, .v, .inc …): let enry look at the content,
-	// as linguist would. Unreadable files keep enry's default, the first
-	// candidate.
+	return "", langs
+}
+
+// languageByContent settles a genuinely ambiguous extension (.h, .m, .v,
+// .inc …) by letting enry look at the file's beginning, as linguist would.
+// Files that cannot be read keep enry's default, the first candidate.
+func (r *repo) languageByContent(f source.File, base string, candidates []string) string {
 	if f.Size > source.MaxFileSize {
-		return langs[0]
+		return candidates[0]
 	}
 	b, err := r.tree.ReadFile(f.Path)
 	if err != nil {
-		return langs[0]
+		return candidates[0]
 	}
 	if len(b) > 16<<10 {
 		b = b[:16<<10]
 	}
-	if l := enry.GetLanguage(base, b); slices.Contains(langs, l) {
+	if l := enry.GetLanguage(base, b); slices.Contains(candidates, l) {
 		return l
 	}
-	return langs[0]
+	return candidates[0]
 }
 
 func hasUpper(s string) bool {

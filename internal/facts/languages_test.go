@@ -64,6 +64,16 @@ func TestLanguages(t *testing.T) {
 			primary: "TypeScript",
 		},
 		{
+			name: "a static site is its markup",
+			files: map[string]string{
+				"index.html": strings.Repeat("<p>x</p>\n", 10),
+				"style.css":  "p {}\n",
+				"Dockerfile": "FROM nginx\n",
+			},
+			bytes:   map[string]int64{"HTML": 90, "CSS": 5, "Dockerfile": 11},
+			primary: "HTML",
+		},
+		{
 			name: "ties go to the first name",
 			files: map[string]string{
 				"a.py": "x=1\n",

@@ -12,7 +12,7 @@ type RepositoryFact struct {
 	Name          string    `json:"name"`
 	Head          string    `json:"head"`
 	DefaultBranch string    `json:"default_branch"`
-	LastCommitAt  time.Time `json:"last_commit_at,omitzero"`
+	LastCommitAt  time.Time `json:"last_commit_at"`
 	// CommitsLast90Days counts commits reachable from HEAD in the 90 days
 	// before the last commit, a proxy for whether anyone still works here.
 	CommitsLast90Days int `json:"commits_last_90_days"`

@@ -54,7 +54,7 @@ func collectTests(r *repo) (any, string) {
 	}
 	if mod := r.goMod(); mod != nil && mod.file != nil {
 		for _, req := range mod.file.Require {
-			if fw, ok := goTestFrameworks[req.Mod.Path]; ok {
+			if fw, ok := goTestFrameworks[req.Mod.Path]; ok && !req.Indirect {
 				frameworks = append(frameworks, fw)
 			}
 		}

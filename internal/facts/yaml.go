@@ -1,7 +1,9 @@
 package facts
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -57,6 +59,17 @@ func parseYAML(r *repo, path string, content []byte) (*yamlNode, bool) {
 	if n, ok := fastYAML(content); ok {
 		return n, true
 	}
+	if yamlTooDeep(content) {
+		r.problem(paved.ProblemYAML, path, 0, fmt.Sprintf(
+			"%s is nested more than %d levels deep; paved does not read YAML that deep", path, maxYAMLDepth))
+		return nil, false
+	}
+	if n := bytes.Count(content, []byte("\n")); n > maxYAMLLines {
+		r.problem(paved.ProblemYAML, path, 0, fmt.Sprintf(
+			"%s has %d lines and uses YAML features (anchors, flow mappings, multi-line strings …) that paved reads only in files of up to %d lines",
+			path, n, maxYAMLLines))
+		return nil, false
+	}
 	n, err := goccyYAML(content)
 	if err != nil {
 		line := 0
@@ -75,6 +88,56 @@ func parseYAML(r *repo, path string, content []byte) (*yamlNode, bool) {
 		return nil, false
 	}
 	return n, true
+}
+
+// maxYAMLDepth and maxYAMLLines bound what paved hands to goccy, whose
+// parse time grows with the square of the nesting and of the length: a
+// megabyte of "[" takes it hours, 100,000 keys half a minute, which one
+// hostile or broken file must not cost a scan of every repository. CI files
+// nest a dozen levels and run to a few thousand lines at most; the fast path
+// has neither limit.
+const (
+	maxYAMLDepth = 64
+	maxYAMLLines = 3000
+)
+
+// yamlTooDeep estimates nesting without parsing: flow brackets, dashes
+// opening nested sequences on one line, and indentation. It ignores quoting,
+// so it may overestimate, never under.
+func yamlTooDeep(content []byte) bool {
+	depth := 0
+	lineStart := true
+	indent, dashes := 0, 0
+	for _, c := range content {
+		switch c {
+		case '[', '{':
+			if depth++; depth > maxYAMLDepth {
+				return true
+			}
+		case ']', '}':
+			depth = max(depth-1, 0)
+		case '\n':
+			lineStart, indent, dashes = true, 0, 0
+			continue
+		}
+		if !lineStart {
+			continue
+		}
+		switch c {
+		case ' ':
+			// Four columns a level is already generous.
+			if indent++; indent > 4*maxYAMLDepth {
+				return true
+			}
+		case '-':
+			if dashes++; dashes > maxYAMLDepth {
+				return true
+			}
+		default:
+			lineStart = false
+		}
+	}
+	return false
 }
 
 // goccyYAML parses content with goccy/go-yaml and reduces its first
@@ -318,6 +381,7 @@ func (p *yamlParser) node(indent int) (*yamlNode, bool) {
 // mapping parses a block mapping whose keys are at indent.
 func (p *yamlParser) mapping(indent int) (*yamlNode, bool) {
 	m := &yamlNode{kind: yamlMap}
+	var seen map[string]bool
 	for {
 		l, ok := p.peek()
 		if !ok || l.indent < indent {
@@ -336,10 +400,24 @@ func (p *yamlParser) mapping(indent int) (*yamlNode, bool) {
 		if key == "<<" {
 			return nil, false
 		}
-		for _, pr := range m.pairs {
-			if pr.key == key {
-				return nil, false // goccy rejects duplicate keys
+		// goccy rejects duplicate keys. A set keeps huge mappings linear.
+		if len(m.pairs) < 16 {
+			for _, pr := range m.pairs {
+				if pr.key == key {
+					return nil, false
+				}
 			}
+		} else {
+			if seen == nil {
+				seen = make(map[string]bool, 2*len(m.pairs))
+				for _, pr := range m.pairs {
+					seen[pr.key] = true
+				}
+			}
+			if seen[key] {
+				return nil, false
+			}
+			seen[key] = true
 		}
 		line := l.num
 		if len(m.pairs) == 0 {

@@ -82,9 +82,8 @@ func Probe(path string) (Ref, error) {
 				gitdir = filepath.Join(path, gitdir)
 			}
 		}
-		if !isGitDir(gitdir) {
-			return Ref{}, fmt.Errorf("%s is not a valid git directory (missing HEAD, objects or refs)", gitdir)
-		}
+		// A .git directory is trusted here to save three stats per
+		// repository on large fleets; a broken one fails when it is opened.
 		return Ref{Name: name, Path: path, GitDir: gitdir}, nil
 	}
 	if isGitDir(path) {
