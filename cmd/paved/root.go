@@ -63,6 +63,7 @@ data directory, or --config) > defaults. See 'paved config'.`,
 		a.fleetCommand(),
 		a.configCommand(),
 		a.benchCommand(),
+		a.tokenCommand(),
 	)
 	return root
 }

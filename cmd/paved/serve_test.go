@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -102,5 +103,46 @@ func TestServeAPIPagesHealthAndMetrics(t *testing.T) {
 		if resp.StatusCode != 401 || !strings.Contains(string(b), "Authentication required") {
 			t.Errorf("push with %q = %d %s", auth, resp.StatusCode, b)
 		}
+	}
+
+	// A valid token pushes facts; the scanner's namespaces are refused.
+	r := runPaved(t, env, "token", "create", "--subject", "ci:scanner", "-o", "json")
+	tok := decode[struct{ Token string }](t, r).Token
+	push := func(service, body string) (int, string) {
+		req, _ := http.NewRequest("POST", base+"/api/v1/services/"+service+"/facts", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	_, sum := testFleet(t)
+	svc := sum.RepoList[1].Name
+	if code, body := push(svc, `{"namespace":"vulns","value":{"critical":2},"source":"trivy"}`); code != 200 || !strings.Contains(body, "push by ci:scanner") {
+		t.Errorf("push = %d %s", code, body)
+	}
+	if code, body := get(t, base+"/api/v1/services/"+svc+"/facts"); code != 200 || !strings.Contains(body, `"critical": 2`) || !strings.Contains(body, `"dockerfile"`) && !strings.Contains(body, `"files"`) {
+		t.Errorf("facts after push = %d %.400s", code, body)
+	}
+	if code, body := push(svc, `{"namespace":"dockerfile","value":{}}`); code != 400 || !strings.Contains(body, "collected by the scanner") {
+		t.Errorf("push to collected namespace = %d %s", code, body)
+	}
+	if code, body := push("no-such-service", `{"namespace":"vulns","value":{}}`); code != 404 || !strings.Contains(body, "no-such-service") {
+		t.Errorf("push to unknown service = %d %s", code, body)
+	}
+	if code, body := push(svc, `{"namespace":"vulns","value":[1]}`); code != 400 {
+		t.Errorf("push with non-object value = %d %s", code, body)
+	}
+	// Revoked: 401 like any other bad token.
+	r = runPaved(t, env, "token", "list", "-o", "json")
+	id := decode[[]struct{ ID int64 }](t, r)[0].ID
+	if r := runPaved(t, env, "token", "revoke", fmt.Sprint(id)); r.code != 0 {
+		t.Fatal(r.stderr)
+	}
+	if code, _ := push(svc, `{"namespace":"vulns","value":{}}`); code != 401 {
+		t.Errorf("push with revoked token = %d", code)
 	}
 }

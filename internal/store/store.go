@@ -71,6 +71,16 @@ type Store interface {
 	// previous value of that namespace for that entity.
 	FactPush(ctx context.Context, entity string, f paved.Fact) error
 
+	// TokenInsert stores a token (only its hash) and sets its ID.
+	TokenInsert(ctx context.Context, t *paved.Token) error
+	// TokenGetByHash returns ErrNotFound for an unknown hash.
+	TokenGetByHash(ctx context.Context, hash string) (*paved.Token, error)
+	// TokenList returns every token, newest first.
+	TokenList(ctx context.Context) ([]*paved.Token, error)
+	// TokenRevoke marks a token revoked at the given time (once); it
+	// returns ErrNotFound for an unknown id.
+	TokenRevoke(ctx context.Context, id int64, at time.Time) error
+
 	// ScanRunCreate records a new scan of total repositories.
 	ScanRunCreate(ctx context.Context, p *ScanRunCreateParams) (*ScanRun, error)
 	// ScanRunRecord records one repository's outcome in a run, once: a

@@ -54,6 +54,9 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, fmt.Errorf("parse PostgreSQL URL (want postgres://user:password@host:port/database): %w", err)
 	}
 	db := stdlib.OpenDB(*cfg)
+	// Enough for concurrent requests (a facets request uses two at once)
+	// while several replicas together stay under the server's default
+	// max_connections of 100.
 	db.SetMaxOpenConns(20)
 	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -64,7 +67,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	if err := migrate(ctx, db); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("migrate PostgreSQL database %s: %w", cfg.Database, err)
+		return nil, fmt.Errorf("migrate PostgreSQL database %s (the user needs CREATE on it, and the server the "+
+			"pg_trgm extension from PostgreSQL's contrib modules): %w", cfg.Database, err)
 	}
 	return &Store{Store: sqlstore.New(sqlstore.Dialect{
 		Name:           "postgres",

@@ -80,17 +80,19 @@ func (s *Store) EntityList(ctx context.Context, p *store.EntityListParams) ([]*p
 	if !ok {
 		return nil, 0, paved.Errorf(paved.EINVALID, "Unknown sort %q: use name, -name, owner, kind or tier.", p.Sort)
 	}
-	f := s.entityFilter(p)
+	f := s.entityFilter(p, false)
 	// A substring search reads every entity's text once; counting in the
-	// same statement (a window over the matches) saves a second pass.
-	// Without one, the count reads a covering index in a query of its own,
-	// which is cheaper than counting every match of the page query.
-	cols := entityColumnsE
+	// same statement (a window over the matches) saves a second pass, and
+	// sorting only ids and names, then joining the page's rows, keeps the
+	// sort small. Without a search, the count reads a covering index in a
+	// query of its own, cheaper than counting the page query's matches.
+	query := `SELECT ` + entityColumnsE + f.from + f.where + ` ORDER BY ` + order + s.limitClause(p.Limit, p.Offset)
 	if f.search {
-		cols += ", COUNT(*) OVER ()"
+		query = f.with + ` SELECT ` + entityColumnsE + `, page.total FROM (SELECT e.id, COUNT(*) OVER () AS total` +
+			f.from + f.where + ` ORDER BY ` + order + s.limitClause(p.Limit, p.Offset) +
+			`) page CROSS JOIN entities e WHERE e.id = page.id ORDER BY ` + order
 	}
-	rows, err := s.read.QueryContext(ctx,
-		s.rebind(`SELECT `+cols+f.from+f.where+` ORDER BY `+order+s.limitClause(p.Limit, p.Offset)), f.args...)
+	rows, err := s.read.QueryContext(ctx, s.rebind(query), f.args...)
 	if err != nil {
 		return nil, 0, s.err(err, "list entities")
 	}
@@ -112,7 +114,13 @@ func (s *Store) EntityList(ctx context.Context, p *store.EntityListParams) ([]*p
 		return nil, 0, s.err(err, "list entities")
 	}
 	if total < 0 {
-		total, err = s.count(ctx, len(list), p.Limit, p.Offset, `SELECT COUNT(*)`+f.from+f.where, f.args)
+		// A tier filter alone is counted from the tier index; with other
+		// filters, from a covering index.
+		c := f
+		if filters(p) > 1 {
+			c = s.entityFilter(p, true)
+		}
+		total, err = s.count(ctx, len(list), p.Limit, p.Offset, c.with+` SELECT COUNT(*)`+c.from+c.where, c.args)
 		if err != nil {
 			return nil, 0, s.err(err, "count entities")
 		}
@@ -120,90 +128,82 @@ func (s *Store) EntityList(ctx context.Context, p *store.EntityListParams) ([]*p
 	return list, total, nil
 }
 
-// facetColumns are the columns counted for each of store.FacetFields.
-// Scanning the integer tier into a string gives its decimal form.
-var facetColumns = map[string]string{
-	"kind":      "kind",
-	"type":      "type",
-	"lifecycle": "lifecycle",
-	"owner":     "owner",
-	"language":  "language",
-	"tier":      "tier",
-}
-
 // EntityFacets counts the unshadowed entities matching p by each field of
 // store.FacetFields, most frequent value first, then by value. Paging and
 // sorting in p are ignored. Tier values are decimal strings.
+//
+// Six GROUP BYs would read the matching entities six times. Instead one
+// query counts the distinct combinations of kind, type, lifecycle, language
+// and tier (a few hundred, read in the order of the kind-led covering
+// index), another counts by owner (in the order of the owner-led one), and
+// the five facets are summed from the combinations here.
 func (s *Store) EntityFacets(ctx context.Context, p *store.EntityListParams) (map[string][]store.FacetCount, error) {
 	if p == nil {
 		p = &store.EntityListParams{}
 	}
-	f := s.entityFilter(p)
-	facets := make(map[string][]store.FacetCount, len(store.FacetFields))
+	f := s.entityFilter(p, true)
+	counts := make(map[string]map[string]int, len(store.FacetFields))
 	for _, field := range store.FacetFields {
-		facets[field] = []store.FacetCount{}
+		counts[field] = map[string]int{}
 	}
-	add := func(field, value string, n int) {
-		facets[field] = append(facets[field], store.FacetCount{Value: value, Count: n})
+	const combos = `kind, type, lifecycle, language, tier`
+	// scan reads rows of (combination or owner, count).
+	scan := func(rows *sql.Rows, mu *sync.Mutex) error {
+		return eachRow(rows, func() error {
+			var byOwner bool
+			var kind, typ, lifecycle, language, tier, owner string
+			var n int
+			if err := rows.Scan(&byOwner, &kind, &typ, &lifecycle, &language, &tier, &owner, &n); err != nil {
+				return err
+			}
+			if mu != nil {
+				mu.Lock()
+				defer mu.Unlock()
+			}
+			if byOwner {
+				counts["owner"][owner] += n
+				return nil
+			}
+			counts["kind"][kind] += n
+			counts["type"][typ] += n
+			counts["lifecycle"][lifecycle] += n
+			counts["language"][language] += n
+			counts["tier"][tier] += n
+			return nil
+		})
 	}
+	// The two queries yield the same columns so that one scan reads both:
+	// a flag, the combination, the owner, the count.
+	comboSelect := `SELECT FALSE, ` + combos + `, '', COUNT(*)`
+	ownerSelect := `SELECT TRUE, '', '', '', '', -1, owner, COUNT(*)`
 	if f.search {
-		// A search would be repeated by each count: match once into a
-		// materialized set and count its columns in one statement.
-		var q strings.Builder
-		q.WriteString(`WITH m AS MATERIALIZED (SELECT e.kind, e.type, e.lifecycle, e.owner, e.language, e.tier` + f.from + f.where + `)`)
-		for i, field := range store.FacetFields {
-			if i > 0 {
-				q.WriteString(` UNION ALL`)
-			}
-			// The branches of a UNION must agree on types: tier is cast.
-			col := facetColumns[field]
-			if field == "tier" {
-				col = "CAST(tier AS TEXT)"
-			}
-			q.WriteString(` SELECT '` + field + `', ` + col + `, COUNT(*) FROM m GROUP BY ` + col)
-		}
-		rows, err := s.read.QueryContext(ctx, s.rebind(q.String()), f.args...)
+		// A search would be repeated by each query: match once into a
+		// materialized set and count it in one statement.
+		q := f.cte(`m AS MATERIALIZED (SELECT e.kind, e.type, e.lifecycle, e.owner, e.language, e.tier`+f.from+f.where+`) `) +
+			comboSelect + ` FROM m GROUP BY ` + combos + ` UNION ALL ` + ownerSelect + ` FROM m GROUP BY owner`
+		rows, err := s.read.QueryContext(ctx, s.rebind(q), f.args...)
 		if err != nil {
 			return nil, s.err(err, "count entities by facet")
 		}
-		err = eachRow(rows, func() error {
-			var field, value string
-			var n int
-			if err := rows.Scan(&field, &value, &n); err != nil {
-				return err
-			}
-			add(field, value, n)
-			return nil
-		})
-		if err != nil {
+		if err := scan(rows, nil); err != nil {
 			return nil, s.err(err, "count entities by facet")
 		}
 	} else {
-		// Each count reads an index of its own, so they run side by side
-		// on as many connections of the read pool.
+		// The two run side by side on two connections of the read pool.
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		errs := make([]error, len(store.FacetFields))
-		for i, field := range store.FacetFields {
-			col := facetColumns[field]
+		queries := []string{
+			comboSelect + f.from + f.where + ` GROUP BY ` + combos,
+			ownerSelect + f.from + f.where + ` GROUP BY owner`,
+		}
+		errs := make([]error, len(queries))
+		for i, q := range queries {
 			wg.Go(func() {
-				rows, err := s.read.QueryContext(ctx,
-					s.rebind(`SELECT `+col+`, COUNT(*)`+f.from+f.where+` GROUP BY `+col), f.args...)
-				if err != nil {
-					errs[i] = s.err(err, "count entities by %s", field)
-					return
+				rows, err := s.read.QueryContext(ctx, s.rebind(q), f.args...)
+				if err == nil {
+					err = scan(rows, &mu)
 				}
-				errs[i] = s.err(eachRow(rows, func() error {
-					var value string
-					var n int
-					if err := rows.Scan(&value, &n); err != nil {
-						return err
-					}
-					mu.Lock()
-					add(field, value, n)
-					mu.Unlock()
-					return nil
-				}), "count entities by %s", field)
+				errs[i] = s.err(err, "count entities by facet")
 			})
 		}
 		wg.Wait()
@@ -211,12 +211,19 @@ func (s *Store) EntityFacets(ctx context.Context, p *store.EntityListParams) (ma
 			return nil, err
 		}
 	}
-	// Sorted here rather than in SQL so that both databases order values
-	// the same way whatever their collation.
-	for _, counts := range facets {
-		slices.SortFunc(counts, func(a, b store.FacetCount) int {
+
+	facets := make(map[string][]store.FacetCount, len(store.FacetFields))
+	for field, byValue := range counts {
+		list := make([]store.FacetCount, 0, len(byValue))
+		for v, n := range byValue {
+			list = append(list, store.FacetCount{Value: v, Count: n})
+		}
+		// Sorted here rather than in SQL so that both databases order
+		// values the same way whatever their collation.
+		slices.SortFunc(list, func(a, b store.FacetCount) int {
 			return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Value, b.Value))
 		})
+		facets[field] = list
 	}
 	return facets, nil
 }
@@ -224,24 +231,53 @@ func (s *Store) EntityFacets(ctx context.Context, p *store.EntityListParams) (ma
 // entityFilter is the FROM and WHERE clauses (with ? placeholders) and the
 // arguments that select the unshadowed entities matching p.
 type entityFilter struct {
-	from, where string
-	args        []any
-	search      bool // joins entity_search for a substring search
+	// with is empty or a WITH clause the statement must start with.
+	with, from, where string
+	args              []any
+	search            bool // the filter includes a substring search
 }
 
-func (s *Store) entityFilter(p *store.EntityListParams) entityFilter {
+// cte returns the filter's WITH clause followed by more common table
+// expressions, or starting a WITH clause of them.
+func (f entityFilter) cte(more string) string {
+	if f.with == "" {
+		return "WITH " + more
+	}
+	return f.with + ", " + more
+}
+
+// entityFilter returns the filter for p. covering asks for a filter that
+// the planner should answer from the covering indexes (led by kind and by
+// owner) rather than from the tier index, which would cost a lookup of the
+// wide row for every match: for counting and faceting, reading a whole
+// covering index is the cheaper.
+func (s *Store) entityFilter(p *store.EntityListParams, covering bool) entityFilter {
 	var f entityFilter
 	var b strings.Builder
 	if p.Query != nil && *p.Query != "" {
-		// CROSS JOIN makes SQLite scan the narrow search table and look up
-		// only the entities that match; PostgreSQL plans it freely.
+		// The matches are found first, in a set of their own, and only
+		// they are looked up: left to plan the search as one join,
+		// PostgreSQL reads every entity in name order and probes each.
 		f.search = true
-		f.from = " FROM entity_search s CROSS JOIN entities e"
-		b.WriteString(` WHERE e.id = s.entity_id AND s.search LIKE ? ESCAPE '\' AND e.shadowed = FALSE`)
-		f.args = append(f.args, "%"+escapeLike(strings.ToLower(*p.Query))+"%")
+		q := strings.ToLower(*p.Query)
+		if s.d.InStr {
+			f.with = `WITH s AS MATERIALIZED (SELECT entity_id FROM entity_search WHERE instr(search, ?) > 0)`
+			f.args = append(f.args, q)
+		} else {
+			f.with = `WITH s AS MATERIALIZED (SELECT entity_id FROM entity_search WHERE search LIKE ? ESCAPE '\')`
+			f.args = append(f.args, "%"+escapeLike(q)+"%")
+		}
+		f.from = " FROM s CROSS JOIN entities e"
+		b.WriteString(` WHERE e.id = s.entity_id AND e.shadowed = FALSE`)
 	} else {
 		f.from = " FROM entities e"
 		b.WriteString(" WHERE e.shadowed = FALSE")
+	}
+	narrow := func(col string) string {
+		if covering && s.d.NoIndex != nil {
+			return s.d.NoIndex(col)
+		}
+		return col
 	}
 	eq := func(col string, v *string) {
 		if v != nil {
@@ -255,7 +291,7 @@ func (s *Store) entityFilter(p *store.EntityListParams) entityFilter {
 	eq("e.owner", p.Owner)
 	eq("e.language", p.Language)
 	if p.Tier != nil {
-		b.WriteString(" AND e.tier = ?")
+		b.WriteString(" AND " + narrow("e.tier") + " = ?")
 		f.args = append(f.args, *p.Tier)
 	}
 	if p.OrgNode != nil {
@@ -266,6 +302,18 @@ func (s *Store) entityFilter(p *store.EntityListParams) entityFilter {
 	}
 	f.where = b.String()
 	return f
+}
+
+// filters returns the number of fields p filters on.
+func filters(p *store.EntityListParams) int {
+	n := 0
+	for _, set := range []bool{p.Kind != nil, p.Type != nil, p.Lifecycle != nil, p.Owner != nil,
+		p.OrgNode != nil, p.Language != nil, p.Tier != nil, p.Query != nil && *p.Query != ""} {
+		if set {
+			n++
+		}
+	}
+	return n
 }
 
 // escapeLike makes s match itself literally inside a LIKE pattern.

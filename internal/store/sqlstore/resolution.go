@@ -11,77 +11,70 @@ import (
 
 // CatalogResolutionSave makes the stored relations, org ancestry, shadowed
 // flags and resolution problems equal to r, in one transaction. It reads the
-// current sets, compares them in Go and writes only the differences, so that
-// resolving a fleet where little changed writes little.
+// current sets, compares them in Go and writes only the differences, many
+// rows to a statement, so that resolving a fleet where little changed
+// writes little.
 func (s *Store) CatalogResolutionSave(ctx context.Context, r *store.CatalogResolution) error {
+	if r == nil {
+		r = &store.CatalogResolution{}
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		p := &stmts{tx: tx}
-		defer p.close()
-		for _, step := range []func(context.Context, *stmts, *store.CatalogResolution) error{
+		w := s.newTxWriter(tx)
+		defer w.close()
+		for _, step := range []func(context.Context, *txWriter, *store.CatalogResolution) error{
 			s.saveRelations, s.saveAncestors, s.saveShadowed, s.saveResolveProblems,
 		} {
-			if err := step(ctx, p, r); err != nil {
+			if err := step(ctx, &w, r); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
-	if err == nil && s.d.AfterBulkWrite != nil {
-		err = s.d.AfterBulkWrite(ctx, s.write)
+	if err != nil {
+		return s.err(err, "save catalog resolution")
 	}
-	return s.err(err, "save catalog resolution")
+	s.afterBulkWrite(ctx)
+	return nil
 }
 
 type relationKey struct{ source, typ, target string }
 
-func (s *Store) saveRelations(ctx context.Context, p *stmts, r *store.CatalogResolution) error {
+func (s *Store) saveRelations(ctx context.Context, w *txWriter, r *store.CatalogResolution) error {
 	want := make(map[relationKey]bool)
 	for source, rels := range r.Relations {
 		for _, rel := range rels {
 			want[relationKey{source, rel.Type, rel.Target}] = true
 		}
 	}
-	rows, err := p.tx.QueryContext(ctx, s.sql.relationsAll)
+	rows, err := w.tx.QueryContext(ctx, s.sql.relationsAll)
 	if err != nil {
 		return fmt.Errorf("read relations: %w", err)
 	}
-	var gone []relationKey
+	var gone []any
 	err = eachRow(rows, func() error {
 		var k relationKey
 		if err := rows.Scan(&k.source, &k.typ, &k.target); err != nil {
 			return err
 		}
 		if want[k] {
-			delete(want, k) // already stored
+			delete(want, k) // stored already
 		} else {
-			gone = append(gone, k)
+			gone = append(gone, k.source, k.typ, k.target)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("read relations: %w", err)
 	}
-	if len(gone) > 0 {
-		del, err := p.prepare(ctx, s.sql.relationDelete)
-		if err != nil {
-			return err
-		}
-		for _, k := range gone {
-			if _, err := del.ExecContext(ctx, k.source, k.typ, k.target); err != nil {
-				return fmt.Errorf("delete relation: %w", err)
-			}
-		}
+	if err := w.bulk(ctx, relationDelete, gone, nil); err != nil {
+		return fmt.Errorf("delete relations: %w", err)
 	}
-	if len(want) > 0 {
-		ins, err := p.prepare(ctx, s.sql.relationInsert)
-		if err != nil {
-			return err
-		}
-		for k := range want {
-			if _, err := ins.ExecContext(ctx, k.source, k.typ, k.target); err != nil {
-				return fmt.Errorf("insert relation: %w", err)
-			}
-		}
+	var added []any
+	for k := range want {
+		added = append(added, k.source, k.typ, k.target)
+	}
+	if err := w.bulk(ctx, relationInsert, added, nil); err != nil {
+		return fmt.Errorf("insert relations: %w", err)
 	}
 	return nil
 }
@@ -93,116 +86,97 @@ type ancestorKey struct {
 
 // saveAncestors stores each group's ancestors as (group, depth) → ancestor,
 // depth 1 being the parent.
-func (s *Store) saveAncestors(ctx context.Context, p *stmts, r *store.CatalogResolution) error {
+func (s *Store) saveAncestors(ctx context.Context, w *txWriter, r *store.CatalogResolution) error {
 	want := make(map[ancestorKey]string)
 	for group, list := range r.Ancestors {
 		for i, a := range list {
 			want[ancestorKey{group, i + 1}] = a
 		}
 	}
-	rows, err := p.tx.QueryContext(ctx, s.sql.ancestorsAll)
+	rows, err := w.tx.QueryContext(ctx, s.sql.ancestorsAll)
 	if err != nil {
 		return fmt.Errorf("read org ancestors: %w", err)
 	}
-	var gone []ancestorKey
+	var gone []any
 	err = eachRow(rows, func() error {
 		var k ancestorKey
 		var a string
 		if err := rows.Scan(&k.group, &k.depth, &a); err != nil {
 			return err
 		}
-		if w, ok := want[k]; !ok {
-			gone = append(gone, k)
-		} else if w == a {
-			delete(want, k) // already stored
+		if stored, ok := want[k]; !ok {
+			gone = append(gone, k.group, k.depth)
+		} else if stored == a {
+			delete(want, k) // stored already
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("read org ancestors: %w", err)
 	}
-	if len(gone) > 0 {
-		del, err := p.prepare(ctx, s.sql.ancestorDelete)
-		if err != nil {
-			return err
-		}
-		for _, k := range gone {
-			if _, err := del.ExecContext(ctx, k.group, k.depth); err != nil {
-				return fmt.Errorf("delete org ancestor: %w", err)
-			}
-		}
+	if err := w.bulk(ctx, ancestorDelete, gone, nil); err != nil {
+		return fmt.Errorf("delete org ancestors: %w", err)
 	}
-	if len(want) > 0 {
-		up, err := p.prepare(ctx, s.sql.ancestorUpsert)
-		if err != nil {
-			return err
-		}
-		for k, a := range want {
-			if _, err := up.ExecContext(ctx, k.group, k.depth, a); err != nil {
-				return fmt.Errorf("store org ancestor: %w", err)
-			}
-		}
+	var changed []any
+	for k, a := range want {
+		changed = append(changed, k.group, k.depth, a)
+	}
+	if err := w.bulk(ctx, ancestorUpsert, changed, nil); err != nil {
+		return fmt.Errorf("store org ancestors: %w", err)
 	}
 	return nil
 }
 
-func (s *Store) saveShadowed(ctx context.Context, p *stmts, r *store.CatalogResolution) error {
+func (s *Store) saveShadowed(ctx context.Context, w *txWriter, r *store.CatalogResolution) error {
 	want := make(map[store.EntityKey]bool, len(r.Shadowed))
 	for _, k := range r.Shadowed {
 		want[k] = true
 	}
-	rows, err := p.tx.QueryContext(ctx, s.sql.shadowedAll)
+	rows, err := w.tx.QueryContext(ctx, s.sql.shadowedAll)
 	if err != nil {
 		return fmt.Errorf("read shadowed entities: %w", err)
 	}
-	var unshadow []store.EntityKey
+	var unshadowed []any
 	err = eachRow(rows, func() error {
 		var k store.EntityKey
 		if err := rows.Scan(&k.Repository, &k.Ref); err != nil {
 			return err
 		}
 		if want[k] {
-			delete(want, k)
+			delete(want, k) // shadowed already
 		} else {
-			unshadow = append(unshadow, k)
+			unshadowed = append(unshadowed, k.Repository, k.Ref)
 		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("read shadowed entities: %w", err)
 	}
-	if len(unshadow)+len(want) == 0 {
-		return nil
+	if err := w.bulk(ctx, unshadow, unshadowed, nil); err != nil {
+		return fmt.Errorf("unshadow entities: %w", err)
 	}
-	set, err := p.prepare(ctx, s.sql.shadowedSet)
-	if err != nil {
-		return err
-	}
-	for _, k := range unshadow {
-		if _, err := set.ExecContext(ctx, false, k.Repository, k.Ref); err != nil {
-			return fmt.Errorf("unshadow entity: %w", err)
-		}
-	}
+	var shadowed []any
 	for k := range want {
-		if _, err := set.ExecContext(ctx, true, k.Repository, k.Ref); err != nil {
-			return fmt.Errorf("shadow entity: %w", err)
-		}
+		shadowed = append(shadowed, k.Repository, k.Ref)
+	}
+	if err := w.bulk(ctx, shadow, shadowed, nil); err != nil {
+		return fmt.Errorf("shadow entities: %w", err)
 	}
 	return nil
 }
 
 // saveResolveProblems treats problems as a multiset: identical problems may
 // repeat, and each stored row is kept while the new set still has one like it.
-func (s *Store) saveResolveProblems(ctx context.Context, p *stmts, r *store.CatalogResolution) error {
+func (s *Store) saveResolveProblems(ctx context.Context, w *txWriter, r *store.CatalogResolution) error {
 	want := make(map[paved.Problem]int, len(r.Problems))
 	for _, pr := range r.Problems {
 		want[pr]++
 	}
-	rows, err := p.tx.QueryContext(ctx, s.sql.problemsResolve)
+	rows, err := w.tx.QueryContext(ctx, s.sql.problemsResolve)
 	if err != nil {
 		return fmt.Errorf("read resolution problems: %w", err)
 	}
-	var gone []int64
+	var gone []any
 	err = eachRow(rows, func() error {
 		var id int64
 		var pr paved.Problem
@@ -220,30 +194,18 @@ func (s *Store) saveResolveProblems(ctx context.Context, p *stmts, r *store.Cata
 	if err != nil {
 		return fmt.Errorf("read resolution problems: %w", err)
 	}
-	if len(gone) > 0 {
-		del, err := p.prepare(ctx, s.sql.problemDeleteByID)
-		if err != nil {
-			return err
-		}
-		for _, id := range gone {
-			if _, err := del.ExecContext(ctx, id); err != nil {
-				return fmt.Errorf("delete resolution problem: %w", err)
-			}
+	if err := w.bulk(ctx, problemDelete, gone, nil); err != nil {
+		return fmt.Errorf("delete resolution problems: %w", err)
+	}
+	var added []any
+	for pr, n := range want {
+		for range n {
+			added = append(added, originResolve, pr.Repository, pr.Entity, pr.Location.File,
+				pr.Location.Line, pr.Location.Column, pr.Code, pr.Message)
 		}
 	}
-	var ins *sql.Stmt
-	for pr, n := range want {
-		if n > 0 && ins == nil {
-			if ins, err = p.prepare(ctx, s.sql.problemInsert); err != nil {
-				return err
-			}
-		}
-		for range n {
-			if _, err := ins.ExecContext(ctx, originResolve, pr.Repository, pr.Entity, pr.Location.File,
-				pr.Location.Line, pr.Location.Column, pr.Code, pr.Message); err != nil {
-				return fmt.Errorf("insert resolution problem: %w", err)
-			}
-		}
+	if err := w.bulk(ctx, problemInsert, added, nil); err != nil {
+		return fmt.Errorf("insert resolution problems: %w", err)
 	}
 	return nil
 }

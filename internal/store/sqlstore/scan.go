@@ -29,7 +29,7 @@ func (s *Store) ScanResultSaveMany(ctx context.Context, results []*store.ScanRes
 	}
 	total := len(results)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		w := &scanWriter{s: s, stmts: stmts{tx: tx}, prepared: map[string]*sql.Stmt{}}
+		w := &scanWriter{s.newTxWriter(tx)}
 		defer w.close()
 		// A repository that appears twice is saved in two steps, in order,
 		// so that each step names each repository once.
@@ -42,10 +42,11 @@ func (s *Store) ScanResultSaveMany(ctx context.Context, results []*store.ScanRes
 		}
 		return nil
 	})
-	if err == nil && s.d.AfterBulkWrite != nil {
-		err = s.d.AfterBulkWrite(ctx, s.write)
+	if err != nil {
+		return s.err(err, "save %d scan results", total)
 	}
-	return s.err(err, "save %d scan results", total)
+	s.afterBulkWrite(ctx)
+	return nil
 }
 
 // uniquePrefix returns the length of the longest prefix of results that
@@ -61,47 +62,7 @@ func uniquePrefix(results []*store.ScanResult) int {
 	return len(results)
 }
 
-type scanWriter struct {
-	s *Store
-	stmts
-	prepared map[string]*sql.Stmt
-}
-
-// bulk runs b for rows of args (b.width() values each), as many rows to a
-// statement as the databases allow comfortably, and calls each for every
-// row the statement returns.
-func (w *scanWriter) bulk(ctx context.Context, b bulkInsert, args []any, each func(*sql.Rows) error) error {
-	width := b.width()
-	per := max(1, min(100, 30000/width))
-	for len(args) > 0 {
-		n := min(per, len(args)/width)
-		query := b.sql(n)
-		st, ok := w.prepared[query]
-		if !ok {
-			var err error
-			if st, err = w.prepare(ctx, w.s.rebind(query)); err != nil {
-				return err
-			}
-			w.prepared[query] = st
-		}
-		chunk := args[:n*width]
-		args = args[n*width:]
-		if each == nil {
-			if _, err := st.ExecContext(ctx, chunk...); err != nil {
-				return err
-			}
-			continue
-		}
-		rows, err := st.QueryContext(ctx, chunk...)
-		if err != nil {
-			return err
-		}
-		if err := eachRow(rows, func() error { return each(rows) }); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+type scanWriter struct{ txWriter }
 
 // save stores results, which name each repository once.
 func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) error {
@@ -171,16 +132,12 @@ func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) erro
 		}
 	}
 
-	if len(gone) > 0 {
-		del, err := w.prepare(ctx, w.s.sql.entityDelete)
-		if err != nil {
-			return err
-		}
-		for _, k := range gone {
-			if _, err := del.ExecContext(ctx, k.repo, k.ref); err != nil {
-				return fmt.Errorf("delete entity %q of %q: %w", k.ref, k.repo, err)
-			}
-		}
+	var goneArgs []any
+	for _, k := range gone {
+		goneArgs = append(goneArgs, k.repo, k.ref)
+	}
+	if err := w.bulk(ctx, entityDelete, goneArgs, nil); err != nil {
+		return fmt.Errorf("delete entities: %w", err)
 	}
 	var searchArgs []any
 	err = w.bulk(ctx, entityUpsert, entArgs, func(rows *sql.Rows) error {

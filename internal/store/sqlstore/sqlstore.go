@@ -1,8 +1,9 @@
 // Package sqlstore owns the SQL that the SQLite and PostgreSQL drivers share:
 // every store.Store method written once against database/sql, with the few
-// places where the dialects differ (placeholders, case-insensitive LIKE, the
-// "no limit" spelling, error codes) supplied by the driver as a Dialect.
-// It only stores and queries; no business rule lives here.
+// places where the dialects differ (placeholders, the "no limit" spelling,
+// the substring operator, planner hints, upkeep after bulk writes, error
+// codes) supplied by the driver as a Dialect. It only stores and queries; no
+// business rule lives here.
 package sqlstore
 
 import (
@@ -28,6 +29,16 @@ type Dialect struct {
 	// store.ErrConflict; it is the one place each driver does so, and every
 	// error leaving this package goes through it.
 	TranslateError func(error) error
+	// InStr is true when substring search is faster as instr(text, q) > 0
+	// than as text LIKE '%q%': in SQLite, where no index serves either. In
+	// PostgreSQL a trigram index serves LIKE.
+	InStr bool
+	// NoIndex, if set, rewrites a column reference in a WHERE term so that
+	// the planner does not use an index on that column for the term (the
+	// value stays the same). SQLite needs this hint where its cost model
+	// prefers a narrow index plus a lookup per row to reading a covering
+	// index; PostgreSQL's estimates get it right without.
+	NoIndex func(col string) string
 	// AfterBulkWrite, if set, runs after a scan batch or a catalog
 	// resolution commits. SQLite uses it to keep the query planner's
 	// statistics in step with a catalog that grows from nothing.
@@ -114,6 +125,16 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// afterBulkWrite runs the dialect's upkeep after a bulk write has
+// committed. It is best effort: the data is stored, and a failure only
+// leaves the planner's statistics as they were, so it is not reported as
+// a failure of the write.
+func (s *Store) afterBulkWrite(ctx context.Context) {
+	if s.d.AfterBulkWrite != nil {
+		_ = s.d.AfterBulkWrite(ctx, s.write)
+	}
+}
+
 // limitClause returns the LIMIT/OFFSET tail of a paged query; a zero limit
 // means no limit.
 func (s *Store) limitClause(limit, offset int) string {
@@ -126,6 +147,56 @@ func (s *Store) limitClause(limit, offset int) string {
 		return " LIMIT " + s.d.NoLimit + " OFFSET " + strconv.Itoa(offset)
 	}
 	return ""
+}
+
+// txWriter writes many rows in a transaction. It prepares each statement
+// once, and runs a bulkStatement for many rows at a time: in SQLite that
+// opens the table and its indexes once rather than once per row, and in
+// PostgreSQL it is one round trip rather than one per row.
+type txWriter struct {
+	s *Store
+	stmts
+	prepared map[string]*sql.Stmt
+}
+
+func (s *Store) newTxWriter(tx *sql.Tx) txWriter {
+	return txWriter{s: s, stmts: stmts{tx: tx}, prepared: map[string]*sql.Stmt{}}
+}
+
+// bulk runs b for rows of args (b.width() values each), as many rows to a
+// statement as the databases take comfortably, and calls each, if not nil,
+// for every row the statements return.
+func (w *txWriter) bulk(ctx context.Context, b bulkStatement, args []any, each func(*sql.Rows) error) error {
+	width := b.width()
+	per := max(1, min(100, 30000/width))
+	for len(args) > 0 {
+		n := min(per, len(args)/width)
+		query := b.sql(n)
+		st, ok := w.prepared[query]
+		if !ok {
+			var err error
+			if st, err = w.prepare(ctx, w.s.rebind(query)); err != nil {
+				return err
+			}
+			w.prepared[query] = st
+		}
+		chunk := args[:n*width]
+		args = args[n*width:]
+		if each == nil {
+			if _, err := st.ExecContext(ctx, chunk...); err != nil {
+				return err
+			}
+			continue
+		}
+		rows, err := st.QueryContext(ctx, chunk...)
+		if err != nil {
+			return err
+		}
+		if err := eachRow(rows, func() error { return each(rows) }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stmts prepares a set of statements on a transaction and closes them all

@@ -26,29 +26,19 @@ type statements struct {
 	repositoryGet   string
 	repositoryHeads string
 
-	entityDelete string
-	entityGet    string
-	entityAll    string
-	relationsOf  string
+	entityGet   string
+	entityAll   string
+	relationsOf string
 
 	factsOfEntity    string
 	pushedFactsOf    string
 	pushedFactUpsert string
 
-	problemsDeleteScan string
-	problemInsert      string
-
-	relationsAll      string
-	relationDelete    string
-	relationInsert    string
-	ancestorsAll      string
-	ancestorDelete    string
-	ancestorUpsert    string
-	ancestorsOf       string
-	shadowedAll       string
-	shadowedSet       string
-	problemsResolve   string
-	problemDeleteByID string
+	relationsAll    string
+	ancestorsAll    string
+	ancestorsOf     string
+	shadowedAll     string
+	problemsResolve string
 
 	scanRunCreate   string
 	scanRunGet      string
@@ -60,7 +50,6 @@ func newStatements(rebind func(string) string) statements {
 	return statements{
 		repositoryGet:   rebind(`SELECT ` + repositoryColumns + ` FROM repositories WHERE name = ?`),
 		repositoryHeads: `SELECT name, head FROM repositories WHERE head <> ''`,
-		entityDelete:    rebind(`DELETE FROM entities WHERE repository = ? AND ref = ?`),
 		entityGet: rebind(`SELECT ` + entityColumns + ` FROM entities
 			WHERE ref = ? AND shadowed = FALSE ORDER BY repository LIMIT 1`),
 		entityAll:   `SELECT ` + entityColumns + ` FROM entities ORDER BY repository, ref`,
@@ -75,22 +64,11 @@ func newStatements(rebind func(string) string) statements {
 			ON CONFLICT (entity, namespace) DO UPDATE SET value = excluded.value,
 				source = excluded.source, collected_at = excluded.collected_at`),
 
-		problemsDeleteScan: rebind(`DELETE FROM problems WHERE origin = 'scan' AND repository = ?`),
-		problemInsert:      rebind(problemInsert.sql(1)),
-
-		relationsAll:   `SELECT source_ref, type, target_ref FROM relations`,
-		relationDelete: rebind(`DELETE FROM relations WHERE source_ref = ? AND type = ? AND target_ref = ?`),
-		relationInsert: rebind(`INSERT INTO relations (source_ref, type, target_ref) VALUES (?, ?, ?)
-			ON CONFLICT DO NOTHING`),
-		ancestorsAll:   `SELECT group_ref, depth, ancestor_ref FROM org_ancestors`,
-		ancestorDelete: rebind(`DELETE FROM org_ancestors WHERE group_ref = ? AND depth = ?`),
-		ancestorUpsert: rebind(`INSERT INTO org_ancestors (group_ref, depth, ancestor_ref) VALUES (?, ?, ?)
-			ON CONFLICT (group_ref, depth) DO UPDATE SET ancestor_ref = excluded.ancestor_ref`),
-		ancestorsOf:       rebind(`SELECT ancestor_ref FROM org_ancestors WHERE group_ref = ? ORDER BY depth`),
-		shadowedAll:       `SELECT repository, ref FROM entities WHERE shadowed = TRUE`,
-		shadowedSet:       rebind(`UPDATE entities SET shadowed = ? WHERE repository = ? AND ref = ?`),
-		problemsResolve:   `SELECT id, ` + problemColumns + ` FROM problems WHERE origin = 'resolve'`,
-		problemDeleteByID: rebind(`DELETE FROM problems WHERE id = ?`),
+		relationsAll:    `SELECT source_ref, type, target_ref FROM relations`,
+		ancestorsAll:    `SELECT group_ref, depth, ancestor_ref FROM org_ancestors`,
+		ancestorsOf:     rebind(`SELECT ancestor_ref FROM org_ancestors WHERE group_ref = ? ORDER BY depth`),
+		shadowedAll:     `SELECT repository, ref FROM entities WHERE shadowed = TRUE`,
+		problemsResolve: `SELECT id, ` + problemColumns + ` FROM problems WHERE origin = 'resolve'`,
 
 		scanRunCreate:   rebind(`INSERT INTO scan_runs (total, started_at) VALUES (?, ?) RETURNING id`),
 		scanRunGet:      rebind(`SELECT id, total, started_at FROM scan_runs WHERE id = ?`),
@@ -132,17 +110,16 @@ func changed(table string, cols []string) string {
 	return b.String()
 }
 
-// bulkInsert is an INSERT of many rows in one statement: in SQLite it opens
-// the table and its indexes once rather than once per row, and in
-// PostgreSQL it is one round trip rather than one per row.
-type bulkInsert struct {
+// bulkStatement is a statement over many rows: an INSERT of many VALUES
+// tuples, or a DELETE or UPDATE of the rows whose key is IN a list of them.
+type bulkStatement struct {
 	head  string // "INSERT INTO t (a, b) VALUES "
 	tuple string // "(?, ?)"
 	tail  string // " ON CONFLICT …"
 }
 
 // sql returns the statement for rows rows, with ? placeholders.
-func (b bulkInsert) sql(rows int) string {
+func (b bulkStatement) sql(rows int) string {
 	var s strings.Builder
 	s.WriteString(b.head)
 	for i := range rows {
@@ -156,10 +133,10 @@ func (b bulkInsert) sql(rows int) string {
 }
 
 // width is the number of placeholders in a row.
-func (b bulkInsert) width() int { return strings.Count(b.tuple, "?") }
+func (b bulkStatement) width() int { return strings.Count(b.tuple, "?") }
 
 var (
-	repositoryUpsertOK = bulkInsert{
+	repositoryUpsertOK = bulkStatement{
 		head:  `INSERT INTO repositories (` + repositoryColumns + `) VALUES `,
 		tuple: `(?, ?, ?, ?, ?, ?, ?, ?)`,
 		tail: ` ON CONFLICT (name) DO UPDATE SET path = excluded.path, source = excluded.source,
@@ -168,7 +145,7 @@ var (
 	}
 	// A failed scan inserts the repository if it is new (with no head:
 	// there is no good scan yet) but otherwise only records the failure.
-	repositoryUpsertBad = bulkInsert{
+	repositoryUpsertBad = bulkStatement{
 		head:  `INSERT INTO repositories (` + repositoryColumns + `) VALUES `,
 		tuple: `(?, ?, ?, '', ?, ?, ?, ?)`,
 		tail: ` ON CONFLICT (name) DO UPDATE SET scanned_at = excluded.scanned_at,
@@ -179,26 +156,69 @@ var (
 	// Its WHERE skips rows that did not change, sparing a rescan the
 	// rewriting of the row and its index entries; RETURNING names the rows
 	// that were written, whose search text is then written too.
-	entityUpsert = bulkInsert{
+	entityUpsert = bulkStatement{
 		head:  `INSERT INTO entities (` + entityColumns + `) VALUES `,
 		tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tail: ` ON CONFLICT (repository, ref) DO UPDATE SET ` + setExcluded(entityUpdated) + `
 			WHERE ` + changed("entities", entityUpdated) + `
 			RETURNING id, repository, ref`,
 	}
-	searchUpsert = bulkInsert{
+	searchUpsert = bulkStatement{
 		head:  `INSERT INTO entity_search (entity_id, search) VALUES `,
 		tuple: `(?, ?)`,
 		tail: ` ON CONFLICT (entity_id) DO UPDATE SET search = excluded.search
 			WHERE entity_search.search <> excluded.search`,
 	}
-	factsUpsert = bulkInsert{
+	factsUpsert = bulkStatement{
 		head:  `INSERT INTO facts (repository, document, scanned_at) VALUES `,
 		tuple: `(?, ?, ?)`,
 		tail: ` ON CONFLICT (repository) DO UPDATE SET document = excluded.document, scanned_at = excluded.scanned_at
 			WHERE facts.document <> excluded.document`,
 	}
-	problemInsert = bulkInsert{
+	// Catalog resolution writes its differences with these.
+	relationInsert = bulkStatement{
+		head:  `INSERT INTO relations (source_ref, type, target_ref) VALUES `,
+		tuple: `(?, ?, ?)`,
+		tail:  ` ON CONFLICT DO NOTHING`,
+	}
+	relationDelete = bulkStatement{
+		head:  `DELETE FROM relations WHERE (source_ref, type, target_ref) IN (VALUES `,
+		tuple: `(?, ?, ?)`,
+		tail:  `)`,
+	}
+	ancestorUpsert = bulkStatement{
+		head:  `INSERT INTO org_ancestors (group_ref, depth, ancestor_ref) VALUES `,
+		tuple: `(?, ?, ?)`,
+		tail:  ` ON CONFLICT (group_ref, depth) DO UPDATE SET ancestor_ref = excluded.ancestor_ref`,
+	}
+	// The cast tells PostgreSQL the type of a VALUES column, which it does
+	// not infer from the IN it is compared with.
+	ancestorDelete = bulkStatement{
+		head:  `DELETE FROM org_ancestors WHERE (group_ref, depth) IN (VALUES `,
+		tuple: `(?, CAST(? AS INTEGER))`,
+		tail:  `)`,
+	}
+	shadow = bulkStatement{
+		head:  `UPDATE entities SET shadowed = TRUE WHERE (repository, ref) IN (VALUES `,
+		tuple: `(?, ?)`,
+		tail:  `)`,
+	}
+	unshadow = bulkStatement{
+		head:  `UPDATE entities SET shadowed = FALSE WHERE (repository, ref) IN (VALUES `,
+		tuple: `(?, ?)`,
+		tail:  `)`,
+	}
+	problemDelete = bulkStatement{
+		head:  `DELETE FROM problems WHERE id IN (`,
+		tuple: `?`,
+		tail:  `)`,
+	}
+	entityDelete = bulkStatement{
+		head:  `DELETE FROM entities WHERE (repository, ref) IN (VALUES `,
+		tuple: `(?, ?)`,
+		tail:  `)`,
+	}
+	problemInsert = bulkStatement{
 		head:  `INSERT INTO problems (origin, ` + problemColumns + `) VALUES `,
 		tuple: `(?, ?, ?, ?, ?, ?, ?, ?)`,
 	}

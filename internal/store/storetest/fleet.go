@@ -2,9 +2,9 @@ package storetest
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
-	"math/rand/v2"
 	"time"
 
 	"github.com/paved-dev/paved"

@@ -14,7 +14,7 @@ CREATE TABLE repositories (
     scanned_at     TIMESTAMP NOT NULL,
     status         TEXT NOT NULL,
     error          TEXT NOT NULL DEFAULT ''
-);
+) WITHOUT ROWID;
 CREATE INDEX repositories_status ON repositories (status, name);
 
 -- entities holds every declaration of an entity, keyed by the repository
@@ -58,13 +58,12 @@ CREATE INDEX entities_kind ON entities (kind, name) WHERE shadowed = FALSE;
 CREATE INDEX entities_tier ON entities (tier, name) WHERE shadowed = FALSE;
 -- Filtering, counting and facets read covering indexes, never the wide
 -- rows: one led by owner (which also serves the owner and org filters and
--- sorting by owner), one led by kind, and for counting the whole catalog one
--- narrow index per remaining field.
+-- sorting by owner) and one led by kind. Type, lifecycle and language have
+-- no index of their own: each value is common, so a page filtered by one is
+-- found soonest by reading the name index in order, and an index of its own
+-- would tempt the planner into a lookup per matching row.
 CREATE INDEX entities_owner ON entities (owner, name, kind, type, lifecycle, language, tier) WHERE shadowed = FALSE;
 CREATE INDEX entities_facets ON entities (kind, type, lifecycle, language, tier, owner) WHERE shadowed = FALSE;
-CREATE INDEX entities_type ON entities (type) WHERE shadowed = FALSE;
-CREATE INDEX entities_lifecycle ON entities (lifecycle) WHERE shadowed = FALSE;
-CREATE INDEX entities_language ON entities (language) WHERE shadowed = FALSE;
 
 -- entity_search holds each entity's name, title and description, lower-cased
 -- and joined by newlines, for substring search. It is a table of its own so
@@ -102,10 +101,10 @@ CREATE TABLE problems (
     code            TEXT NOT NULL,
     message         TEXT NOT NULL
 );
-CREATE INDEX problems_origin ON problems (origin, repository);
+-- Listing reads problems in this order; replacing a repository's scan
+-- problems finds them by repository too.
 CREATE INDEX problems_repository ON problems (repository, location_file, location_line);
 CREATE INDEX problems_entity ON problems (entity);
-CREATE INDEX problems_code ON problems (code);
 
 -- facts holds the whole facts document collected from each repository;
 -- scanned_at is the time of the scan that last changed it.
@@ -122,7 +121,7 @@ CREATE TABLE pushed_facts (
     source       TEXT NOT NULL,
     collected_at TIMESTAMP NOT NULL,
     PRIMARY KEY (entity, namespace)
-);
+) WITHOUT ROWID;
 
 CREATE TABLE scan_runs (
     id         INTEGER PRIMARY KEY,
