@@ -55,6 +55,26 @@ func (fs readOnlyFS) Stat(name string) (os.FileInfo, error) {
 	return os.Stat(filepath.Join(fs.root, name))
 }
 
+func (fs readOnlyFS) Lstat(name string) (os.FileInfo, error) {
+	return os.Lstat(filepath.Join(fs.root, name))
+}
+
+func (fs readOnlyFS) ReadDir(name string) ([]os.FileInfo, error) {
+	entries, err := os.ReadDir(filepath.Join(fs.root, name))
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]os.FileInfo, 0, len(entries))
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		infos = append(infos, fi)
+	}
+	return infos, nil
+}
+
 // osFile is a large file, read through the operating system.
 type osFile struct {
 	*os.File

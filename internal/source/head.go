@@ -47,6 +47,12 @@ func Head(ref Ref) (branch, commit string, err error) {
 }
 
 func commonDir(gitdir string) string {
+	// Only a linked worktree's git directory (…/.git/worktrees/NAME) has a
+	// commondir file; skipping the lookup elsewhere saves a failed open per
+	// repository, which matters when a rescan checks 10,000 heads.
+	if filepath.Base(filepath.Dir(gitdir)) != "worktrees" {
+		return gitdir
+	}
 	b, err := os.ReadFile(filepath.Join(gitdir, "commondir"))
 	if err != nil {
 		return gitdir
