@@ -347,6 +347,19 @@ func (s *Scanner) Resolve(ctx context.Context) ([]paved.Problem, error) {
 		return nil, err
 	}
 	r := catalog.Resolve(all)
+	// A repository whose last scan failed keeps its last good entities;
+	// its failure is listed with the catalog's problems until it scans again.
+	failed := paved.RepositoryFailed
+	repos, _, err := s.Store.RepositoryList(ctx, &store.RepositoryListParams{Status: &failed})
+	if err != nil {
+		return nil, err
+	}
+	for _, repo := range repos {
+		r.Problems = append(r.Problems, paved.Problem{
+			Repository: repo.Name, Location: paved.Location{File: repo.Path}, Code: paved.ProblemUnreadable,
+			Message: "last scan failed, showing the last good data: " + repo.Error,
+		})
+	}
 	if err := s.Store.CatalogResolutionSave(ctx, r); err != nil {
 		return nil, fmt.Errorf("saving catalog resolution: %w", err)
 	}

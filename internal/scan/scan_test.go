@@ -292,6 +292,9 @@ func TestBadInputIsReportedAndTheRestContinues(t *testing.T) {
 	if !hasProblem(scanProblems, paved.ProblemUnreadable, "not-a-repo", "not a git repository") {
 		t.Errorf("non-git directory not reported: %+v", sum.Problems)
 	}
+	if !hasProblem(all, paved.ProblemUnreadable, "corrupt", "reading commit") {
+		t.Errorf("failed repository not listed with the catalog problems: %s", dump(all))
+	}
 	repo, err := f.st.RepositoryGet(ctx, "corrupt")
 	if err != nil || repo.Status != paved.RepositoryFailed || !strings.Contains(repo.Error, "reading commit") {
 		t.Errorf("corrupt repository = %+v, %v", repo, err)
