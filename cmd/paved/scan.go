@@ -90,7 +90,10 @@ func (a *app) scanQueued(ctx context.Context, refs []source.Ref, discovery []pav
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(a.stderr, "enqueued scan run %d: %d repositories\n", run.ID, run.Total)
+	fmt.Fprintf(a.stderr, "enqueued scan run %d: %d repositories for 'paved worker' or 'paved serve' processes on this database\n", run.ID, run.Total)
+	if wait {
+		fmt.Fprintln(a.stderr, "waiting for them to finish (Ctrl-C stops waiting; the jobs stay queued)")
+	}
 	sum := &scan.Summary{Repositories: len(refs), Problems: discovery}
 	if !wait {
 		return sum, nil

@@ -75,6 +75,14 @@ func TestServeAPIPagesHealthAndMetrics(t *testing.T) {
 			t.Errorf("GET %s = %d, want 200 containing %q; got %.300s", path, code, want, body)
 		}
 	}
+	// A malformed descriptor's problem shows on its component's page.
+	_, fl := testFleet(t)
+	if len(fl.Malformed) > 0 {
+		code, body := get(t, base+"/catalog/component/default/"+fl.Malformed[0].Repo)
+		if code != 200 || !strings.Contains(body, "Problems") || !strings.Contains(body, "catalog-info.yaml:") {
+			t.Errorf("page of malformed %s = %d, want its problem with file:line; %.500s", fl.Malformed[0].Repo, code, body)
+		}
+	}
 	code, body := get(t, base+"/catalog/component/default/no-such-service")
 	if code != 404 || !strings.Contains(body, `type="search"`) || !strings.Contains(body, "no-such-service") {
 		t.Errorf("unknown entity page = %d %.300s", code, body)

@@ -60,7 +60,7 @@ var Settings = []Setting{
 	{Key: "org_files", Flag: "org-file", Usage: "extra files of Backstage Group/User entities (repeatable)", Default: func(*Config, func(string) string) string { return "" }},
 	{Key: "log_level", Flag: "log-level", Usage: "debug, info, warn or error", Default: func(*Config, func(string) string) string { return "info" }},
 	{Key: "log_format", Flag: "log-format", Usage: "text or json", Default: func(*Config, func(string) string) string { return "text" }},
-	{Key: "scan_workers", Flag: "scan-workers", Usage: "repositories scanned in parallel (0: one per CPU)", Default: func(*Config, func(string) string) string { return "0" }},
+	{Key: "scan_workers", Flag: "scan-workers", Usage: "repositories scanned in parallel (0: one more than the CPUs)", Default: func(*Config, func(string) string) string { return "0" }},
 	{Key: "scan_interval", Flag: "scan-interval", Usage: "how often serve rescans the configured sources (0 disables)", Default: func(*Config, func(string) string) string { return "5m" }},
 	{Key: "job_workers", Flag: "job-workers", Usage: "jobs a worker process runs at once", Default: func(*Config, func(string) string) string { return "8" }},
 }

@@ -203,11 +203,13 @@ func (w *scanRepositoryWorker) Work(ctx context.Context, job *river.Job[ScanRepo
 	outcome := scan.OutcomeFailed
 	if err == nil {
 		ref.Source = a.Source
-		heads, err := w.q.store.RepositoryHeads(ctx)
-		if err != nil {
+		lastHead := ""
+		if repo, err := w.q.store.RepositoryGet(ctx, ref.Name); err == nil {
+			lastHead = repo.Head
+		} else if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		res, o, err := w.q.scanner.Inspect(ctx, ref, heads[ref.Name], a.Force)
+		res, o, err := w.q.scanner.Inspect(ctx, ref, lastHead, a.Force)
 		if err != nil {
 			return err
 		}

@@ -356,3 +356,40 @@ func dump(ps []*paved.Problem) string {
 	}
 	return b.String()
 }
+
+func TestOrgFromConfiguredFile(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	orgFile := filepath.Join(t.TempDir(), "org.yaml")
+	if err := os.WriteFile(orgFile, []byte(orgYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f.sc.OrgFiles = []string{orgFile, filepath.Join(t.TempDir(), "missing.yaml")}
+	commit(t, f.root, "svc", map[string]string{"catalog-info.yaml": component("svc", "payments")})
+	sum := f.scan(t)
+	if !hasProblem(ptrs(sum.Problems), paved.ProblemUnreadable, "missing.yaml", "org file not read") {
+		t.Errorf("missing org file not reported: %s", dump(ptrs(sum.Problems)))
+	}
+	svc, err := f.st.EntityGet(ctx, "component:default/svc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if svc.Owner != "group:default/payments" {
+		t.Errorf("owner = %s", svc.Owner)
+	}
+	anc, err := f.st.OrgAncestors(ctx, "group:default/payments")
+	if err != nil || len(anc) != 1 || anc[0] != "group:default/engineering" {
+		t.Errorf("ancestors from the org file = %v, %v", anc, err)
+	}
+	if ps := f.problems(t, ""); hasProblem(ps, paved.ProblemUnknownRef, "", "payments") {
+		t.Errorf("owner from the org file reported unknown: %s", dump(ps))
+	}
+}
+
+func ptrs(ps []paved.Problem) []*paved.Problem {
+	out := make([]*paved.Problem, len(ps))
+	for i := range ps {
+		out[i] = &ps[i]
+	}
+	return out
+}

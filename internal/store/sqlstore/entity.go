@@ -141,6 +141,22 @@ func (s *Store) EntityFacets(ctx context.Context, p *store.EntityListParams) (ma
 	if p == nil {
 		p = &store.EntityListParams{}
 	}
+	version, err := s.catalogVersion(ctx)
+	if err != nil {
+		return nil, s.err(err, "read catalog version")
+	}
+	key := facetKey(p)
+	if f, ok := s.facets.get(version, key); ok {
+		return f, nil
+	}
+	facets, err := s.entityFacets(ctx, p)
+	if err == nil {
+		s.facets.put(version, key, facets)
+	}
+	return facets, err
+}
+
+func (s *Store) entityFacets(ctx context.Context, p *store.EntityListParams) (map[string][]store.FacetCount, error) {
 	f := s.entityFilter(p, true)
 	counts := make(map[string]map[string]int, len(store.FacetFields))
 	for _, field := range store.FacetFields {

@@ -45,7 +45,11 @@ func (s *Store) ScanResultSaveMany(ctx context.Context, results []*store.ScanRes
 	if err != nil {
 		return s.err(err, "save %d scan results", total)
 	}
-	s.afterBulkWrite(ctx)
+	// One repository at a time (a queue job) changes the statistics too
+	// little to be worth the upkeep, which would dominate such a save.
+	if total >= 50 {
+		s.afterBulkWrite(ctx)
+	}
 	return nil
 }
 

@@ -55,6 +55,8 @@ type Store struct {
 	read *sql.DB
 	// sql holds the statements rebound for this dialect.
 	sql statements
+	// facets caches facet counts per catalog version.
+	facets facetCache
 }
 
 // New returns a Store that writes through write and reads through read
@@ -119,6 +121,12 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	// Every transaction here writes the catalog; readers compare this
+	// version with the one their cached facet counts were computed at.
+	if _, err := tx.ExecContext(ctx, `UPDATE catalog_version SET version = version + 1 WHERE id = 1`); err != nil {
 		_ = tx.Rollback()
 		return err
 	}

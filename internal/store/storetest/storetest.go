@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FactPush", testFactPush},
 		{"ScanRun", testScanRun},
 		{"Token", testToken},
+		{"FacetsFollowWrites", testFacetsFollowWrites},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
