@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/store"
 )
 
@@ -72,4 +73,16 @@ func copyFacets(f map[string][]store.FacetCount) map[string][]store.FacetCount {
 		out[k] = append([]store.FacetCount(nil), v...)
 	}
 	return out
+}
+
+// warmFacets recounts the facets people open most (the whole catalog, and
+// components: the catalog page's default) right after a resolution, so the
+// process that resolves pays the full count rather than the next reader.
+// In the embedded deployment that is the serving process itself. It is best
+// effort: a failure only leaves the next reader to count.
+func (s *Store) warmFacets(ctx context.Context) {
+	component := paved.KindComponent
+	for _, p := range []*store.EntityListParams{{}, {Kind: &component}} {
+		_, _ = s.EntityFacets(ctx, p)
+	}
 }

@@ -34,6 +34,7 @@ func (s *Store) CatalogResolutionSave(ctx context.Context, r *store.CatalogResol
 		return s.err(err, "save catalog resolution")
 	}
 	s.afterBulkWrite(ctx)
+	s.warmFacets(ctx)
 	return nil
 }
 
