@@ -92,7 +92,11 @@ func (s *Scanner) inspect(ctx context.Context, ref source.Ref, lastHead string, 
 
 	descriptors, dfact, problems := readDescriptors(snap)
 	res.Problems = append(res.Problems, problems...)
-	fs["descriptor"] = paved.Fact{Namespace: "descriptor", Value: dfact, Source: strings.Join(dfact.Files, ", "), CollectedAt: now}
+	dsource := strings.Join(dfact.Files, ", ")
+	if dsource == "" {
+		dsource = "no catalog-info.yaml"
+	}
+	fs["descriptor"] = paved.Fact{Namespace: "descriptor", Value: dfact, Source: dsource, CollectedAt: now}
 	res.Facts = fs
 
 	in := inferInput(snap, fs)

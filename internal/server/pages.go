@@ -220,7 +220,7 @@ func (s *Server) handleCatalogPage(w http.ResponseWriter, r *http.Request) error
 				break // the owner facet is long; search narrows it
 			}
 			nq := clone(q)
-			selected := strings.EqualFold(q.Get(param), c.Value) || (field == "owner" && q.Get(param) == c.Value)
+			selected := q.Has(param) && strings.EqualFold(q.Get(param), c.Value)
 			if selected && field != "kind" {
 				nq.Del(param)
 			} else {
@@ -236,11 +236,7 @@ func (s *Server) handleCatalogPage(w http.ResponseWriter, r *http.Request) error
 			if label == "" {
 				label = "(none)"
 			}
-			count := c.Count
-			if count < 0 {
-				count = 0
-			}
-			fv.Values = append(fv.Values, facetValue{Label: label, Count: count, Link: "/?" + nq.Encode(), Selected: selected})
+			fv.Values = append(fv.Values, facetValue{Label: label, Count: c.Count, Link: "/?" + nq.Encode(), Selected: selected})
 			if selected && field != "kind" {
 				page.Filtered = true
 			}
