@@ -71,53 +71,11 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 		}
 		return append(b, ']'), nil
 	case map[string]string:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '{')
-		for i, k := range sortedKeys(v) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			b = appendJSONString(b, v[k])
-		}
-		return append(b, '}'), nil
+		return appendJSONObject(b, v, func(b []byte, s string) ([]byte, error) { return appendJSONString(b, s), nil })
 	case map[string]any:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '{')
-		for i, k := range sortedKeys(v) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = appendJSON(b, v[k]); err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
-			}
-		}
-		return append(b, '}'), nil
+		return appendJSONObject(b, v, appendJSON)
 	case paved.Facts:
-		if v == nil {
-			return append(b, "null"...), nil
-		}
-		b = append(b, '{')
-		for i, k := range sortedKeys(v) {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendJSONString(b, k)
-			b = append(b, ':')
-			var err error
-			if b, err = appendJSONFact(b, v[k]); err != nil {
-				return nil, fmt.Errorf("%s: %w", k, err)
-			}
-		}
-		return append(b, '}'), nil
+		return appendJSONObject(b, v, appendJSONFact)
 	}
 	out, err := json.Marshal(v)
 	if err != nil {
@@ -202,6 +160,27 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendJSONObject appends m as a JSON object with sorted keys, each value
+// encoded by value; a nil map is null, as encoding/json writes it.
+func appendJSONObject[M ~map[string]V, V any](b []byte, m M, value func([]byte, V) ([]byte, error)) ([]byte, error) {
+	if m == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '{')
+	for i, k := range sortedKeys(m) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = value(b, m[k]); err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return append(b, '}'), nil
 }
 
 func sortedKeys[M ~map[string]V, V any](m M) []string {
