@@ -73,12 +73,14 @@ func (s *Scanner) inspect(ctx context.Context, ref source.Ref, lastHead string, 
 	}
 	now := s.Now().UTC()
 	repo := paved.Repository{Name: ref.Name, Path: ref.Path, Source: ref.Source, ScannedAt: now}
-	if !force && lastHead != "" {
-		if _, head, err := source.Head(ref); err == nil && head == lastHead {
-			return nil, OutcomeUnchanged, nil
-		}
+	branch, head, err := source.Head(ref)
+	if err == nil && !force && head == lastHead {
+		return nil, OutcomeUnchanged, nil
 	}
-	snap, err := source.Open(ref, now)
+	var snap *source.Snapshot
+	if err == nil {
+		snap, err = source.OpenAt(ref, branch, head, now)
+	}
 	if err != nil {
 		repo.Status, repo.Error = paved.RepositoryFailed, err.Error()
 		return &store.ScanResult{Repository: repo, Failed: true}, OutcomeFailed, nil

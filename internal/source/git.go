@@ -29,6 +29,13 @@ func Open(ref Ref, now time.Time) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
+	return OpenAt(ref, branch, head, now)
+}
+
+// OpenAt is Open for a caller that has already resolved the default branch
+// and its head with Head (to decide whether the repository changed), so the
+// refs are not read twice.
+func OpenAt(ref Ref, branch, head string, now time.Time) (*Snapshot, error) {
 	dir := commonDir(ref.GitDir)
 	st := filesystem.NewStorageWithOptions(
 		readOnlyFS{dir, osfs.New(dir, osfs.WithChrootOS())},
