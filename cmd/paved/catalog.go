@@ -56,6 +56,16 @@ func listParams(f map[string]*string) (*store.EntityListParams, error) {
 	return p, nil
 }
 
+// openFiltered parses the catalog filter flags, then opens the store.
+func (a *app) openFiltered(cmd *cobra.Command, f map[string]*string) (store.Store, *store.EntityListParams, error) {
+	p, err := listParams(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := a.openStore(cmd.Context())
+	return st, p, err
+}
+
 func (a *app) catalogListCommand() *cobra.Command {
 	var f map[string]*string
 	cmd := &cobra.Command{
@@ -63,11 +73,7 @@ func (a *app) catalogListCommand() *cobra.Command {
 		Short: "List entities, filtered and sorted",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := listParams(f)
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context())
+			st, p, err := a.openFiltered(cmd, f)
 			if err != nil {
 				return err
 			}
@@ -104,11 +110,7 @@ func (a *app) catalogFacetsCommand() *cobra.Command {
 		Short: "Count entities by kind, type, lifecycle, owner, language and tier",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := listParams(f)
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context())
+			st, p, err := a.openFiltered(cmd, f)
 			if err != nil {
 				return err
 			}
