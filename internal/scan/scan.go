@@ -98,7 +98,7 @@ func (s *Scanner) inspect(ctx context.Context, ref source.Ref, lastHead string, 
 	if dsource == "" {
 		dsource = "no catalog-info.yaml"
 	}
-	fs["descriptor"] = paved.Fact{Namespace: "descriptor", Value: dfact, Source: dsource, CollectedAt: now}
+	fs[facts.NamespaceDescriptor] = paved.Fact{Namespace: facts.NamespaceDescriptor, Value: dfact, Source: dsource, CollectedAt: now}
 	res.Facts = fs
 
 	in := inferInput(snap, fs)
@@ -143,20 +143,12 @@ func (s *Scanner) inspect(ctx context.Context, ref source.Ref, lastHead string, 
 	return res, OutcomeScanned, nil
 }
 
-// DescriptorFact is the "descriptor" namespace of a repository's facts.
-type DescriptorFact struct {
-	Present bool     `json:"present"`
-	Valid   bool     `json:"valid"`
-	Files   []string `json:"files"`
-	Errors  []string `json:"errors"`
-}
-
 // readDescriptors parses the root descriptor and every file its Location
 // entities point at, breadth first, each file once.
-func readDescriptors(snap *source.Snapshot) ([]*paved.Entity, DescriptorFact, []paved.Problem) {
+func readDescriptors(snap *source.Snapshot) ([]*paved.Entity, facts.DescriptorFact, []paved.Problem) {
 	var entities []*paved.Entity
 	var problems []paved.Problem
-	fact := DescriptorFact{Files: []string{}, Errors: []string{}}
+	fact := facts.DescriptorFact{Files: []string{}, Errors: []string{}}
 	var queue []string
 	for _, f := range descriptorFiles {
 		if _, err := snap.Tree.ReadFile(f); !errors.Is(err, source.ErrNotExist) {
