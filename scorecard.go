@@ -27,10 +27,6 @@ type CheckResult struct {
 	// Coming marks a check whose effective date is still ahead: it is
 	// evaluated and shown to owners but does not count for the level yet.
 	Coming bool `json:"coming,omitempty"`
-	// Definition is a short hash of what was evaluated (level, expression,
-	// selector), so a later evaluation can tell "the check changed" from
-	// "the facts changed".
-	Definition string `json:"definition"`
 }
 
 // Scorecard is a service's graded state under one standards version.

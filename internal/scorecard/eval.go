@@ -142,7 +142,7 @@ func (s *Standards) Evaluate(in *Input, now time.Time) *paved.Scorecard {
 		Results: make([]paved.CheckResult, len(s.Checks))}
 	for i, c := range s.Checks {
 		r := &card.Results[i]
-		r.Check, r.Definition, r.Coming = c.ID, c.Definition, !c.Effective(now)
+		r.Check, r.Coming = c.ID, !c.Effective(now)
 		r.Status, r.Message = c.evaluate(in)
 	}
 	card.Level = s.levelOf(card.Results)

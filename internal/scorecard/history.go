@@ -12,8 +12,9 @@ import (
 // Diff returns the events that lead from a service's previous scorecard to
 // its new one, each with its cause in words: which fact changed from what
 // to what, which check was added, changed or became effective. prev is nil
-// for a service graded for the first time.
-func (s *Standards) Diff(prev, next *paved.Scorecard) []paved.ScoreEvent {
+// for a service graded for the first time; changed holds the ids of checks
+// whose definition changed since prev was graded (see ChangedChecks).
+func (s *Standards) Diff(prev, next *paved.Scorecard, changed map[string]bool) []paved.ScoreEvent {
 	at := next.EvaluatedAt
 	if prev == nil {
 		return []paved.ScoreEvent{{At: at, Kind: paved.EventGraded, Service: next.Service, To: next.Level,
@@ -42,7 +43,7 @@ func (s *Standards) Diff(prev, next *paved.Scorecard) []paved.ScoreEvent {
 			cause = fmt.Sprintf("the check took effect on %s (bar raised)", c.EffectiveFrom.Format(time.DateOnly))
 		case p.Status == r.Status:
 			continue
-		case p.Definition != r.Definition:
+		case changed[r.Check]:
 			cause = "the check changed"
 		default:
 			cause = factsCause(c, prev.Inputs, next.Inputs)
@@ -130,6 +131,21 @@ func factsCause(c *Check, before, after map[string]string) string {
 		return "the service's catalog entry changed"
 	}
 	return strings.Join(changes, ", ")
+}
+
+// ChangedChecks returns the ids of checks of next whose definition (level,
+// expression, selector) differs from prev's.
+func ChangedChecks(prev, next *Standards) map[string]bool {
+	out := map[string]bool{}
+	if prev == nil {
+		return out
+	}
+	for _, c := range next.Checks {
+		if o := prev.Check(c.ID); o != nil && o.Definition != c.Definition {
+			out[c.ID] = true
+		}
+	}
+	return out
 }
 
 // DiffStandards returns the events of moving from one standards version to

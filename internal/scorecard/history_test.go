@@ -27,11 +27,11 @@ func TestDiffNamesTheFactThatChanged(t *testing.T) {
 	svc := Service{Ref: "component:default/a"}
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	before := s.Evaluate(input(t, svc, map[string]any{"files": map[string]any{"has_readme": true}, "dockerfile": map[string]any{"user": "app"}}), day)
-	if got := s.Diff(nil, before); len(got) != 1 || got[0].Kind != paved.EventGraded || got[0].To != "silver" {
+	if got := s.Diff(nil, before, nil); len(got) != 1 || got[0].Kind != paved.EventGraded || got[0].To != "silver" {
 		t.Fatalf("first grade: %+v", got)
 	}
 	after := s.Evaluate(input(t, svc, map[string]any{"files": map[string]any{"has_readme": true}, "dockerfile": map[string]any{"user": "root"}}), day.AddDate(0, 0, 1))
-	events := s.Diff(before, after)
+	events := s.Diff(before, after, nil)
 	failing := findEvent(events, paved.EventCheckFailing)
 	if failing == nil || failing.Check != "nonroot" || !strings.Contains(failing.Cause, `fact dockerfile.user changed from "app" to "root"`) {
 		t.Fatalf("check event: %+v", events)
@@ -40,7 +40,7 @@ func TestDiffNamesTheFactThatChanged(t *testing.T) {
 	if down == nil || down.From != "silver" || down.To != "bronze" || !strings.Contains(down.Cause, "dockerfile.user") {
 		t.Fatalf("level event: %+v", events)
 	}
-	if again := s.Diff(after, s.Evaluate(input(t, svc, map[string]any{"files": map[string]any{"has_readme": true}, "dockerfile": map[string]any{"user": "root"}}), day.AddDate(0, 0, 2))); len(again) != 0 {
+	if again := s.Diff(after, s.Evaluate(input(t, svc, map[string]any{"files": map[string]any{"has_readme": true}, "dockerfile": map[string]any{"user": "root"}}), day.AddDate(0, 0, 2)), nil); len(again) != 0 {
 		t.Errorf("nothing changed, yet: %+v", again)
 	}
 }
@@ -65,7 +65,7 @@ func TestDiffBarRaiseAndNewCheck(t *testing.T) {
 
 	before := old.Evaluate(input(t, svc, fs), nov)
 	mid := raised.Evaluate(input(t, svc, fs), nov)
-	events := raised.Diff(before, mid)
+	events := raised.Diff(before, mid, ChangedChecks(old, raised))
 	down := findEvent(events, paved.EventLevelDown)
 	if down == nil || !strings.Contains(down.Cause, "license newly failing because the check was added") {
 		t.Fatalf("new check: %+v", events)
@@ -74,7 +74,7 @@ func TestDiffBarRaiseAndNewCheck(t *testing.T) {
 		t.Error("docs should be coming before its date")
 	}
 	after := raised.Evaluate(input(t, svc, fs), dec)
-	events = raised.Diff(mid, after)
+	events = raised.Diff(mid, after, nil)
 	down = findEvent(events, paved.EventLevelDown)
 	if down == nil || down.From != "bronze" || down.To != "" || !strings.Contains(down.Cause, "took effect on 2026-12-01 (bar raised)") {
 		t.Fatalf("bar raised: %+v", events)

@@ -87,6 +87,72 @@ type Store interface {
 	// second record for the same repository is ignored. It returns the run.
 	ScanRunRecord(ctx context.Context, runID int64, repository, outcome string) (*ScanRun, error)
 	ScanRunGet(ctx context.Context, id int64) (*ScanRun, error)
+
+	// FactsList returns the facts documents (pushed facts laid over
+	// collected ones, as FactsGet) of every unshadowed component, by
+	// entity ref; with repositories, only of the components they declare.
+	FactsList(ctx context.Context, repositories []string) (map[string]paved.Facts, error)
+	// StandardsGet returns the standards in force, or ErrNotFound.
+	StandardsGet(ctx context.Context) (*StoredStandards, error)
+	// ScorecardSave writes one grading pass in one transaction: the
+	// standards (if set), scorecards upserted and deleted, events
+	// appended and daily level snapshots upserted.
+	ScorecardSave(ctx context.Context, p *ScorecardSaveParams) error
+	// ScorecardGet returns a service's scorecard, or ErrNotFound.
+	ScorecardGet(ctx context.Context, service string) (*paved.Scorecard, error)
+	// ScorecardList returns every stored scorecard, by service.
+	ScorecardList(ctx context.Context) ([]*paved.Scorecard, error)
+	// ScoreEventList returns events matching p, newest first.
+	ScoreEventList(ctx context.Context, p *ScoreEventListParams) ([]paved.ScoreEvent, error)
+	// LevelHistory counts services per day and level from the daily
+	// snapshots, for one service, the services of an org node, or all.
+	LevelHistory(ctx context.Context, p *LevelHistoryParams) ([]LevelCount, error)
+}
+
+// StoredStandards is the standards version in force.
+type StoredStandards struct {
+	Hash     string
+	Source   string
+	Document []byte // the standards as JSON
+	LoadedAt time.Time
+	// EvaluatedAt is when the fleet was last graded against them.
+	EvaluatedAt time.Time
+}
+
+// ScorecardSaveParams is one grading pass.
+type ScorecardSaveParams struct {
+	Standards *StoredStandards // nil leaves the stored standards as they are
+	Cards     []*paved.Scorecard
+	Delete    []string // services no longer graded
+	Events    []paved.ScoreEvent
+	// Day (YYYY-MM-DD) and the level of each service on it.
+	Day       string
+	Snapshots map[string]string
+}
+
+// ScoreEventListParams filters events. Nil fields do not filter.
+type ScoreEventListParams struct {
+	Service *string // "" selects events about the standards
+	Check   *string
+	Kind    *string
+	// BeforeID pages back from an event id (0: from the newest).
+	BeforeID int64
+	Limit    int // 0 means 100
+}
+
+// LevelHistoryParams selects the snapshots counted. Since is a day
+// (YYYY-MM-DD), "" for all.
+type LevelHistoryParams struct {
+	Service *string
+	OrgNode *string
+	Since   string
+}
+
+// LevelCount is how many services were at a level on a day.
+type LevelCount struct {
+	Day   string `json:"day"`
+	Level string `json:"level"`
+	Count int    `json:"count"`
 }
 
 // ScanResult is the outcome of scanning one repository.

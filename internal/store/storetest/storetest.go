@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ScanRun", testScanRun},
 		{"Token", testToken},
 		{"FacetsFollowWrites", testFacetsFollowWrites},
+		{"FactsList", testFactsList},
+		{"Scorecards", testScorecards},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
