@@ -141,12 +141,12 @@ func testScorecards(t *testing.T, open func(t *testing.T) store.Store) {
 		}
 		return h
 	}
-	if h := history(store.LevelHistoryParams{Service: &ledger}); !slices.Equal(h, []store.LevelCount{{"2026-11-24", "silver", 1}, {"2026-11-25", "bronze", 1}}) {
+	if h := history(store.LevelHistoryParams{Service: &ledger}); !slices.Equal(h, []store.LevelCount{{Day: "2026-11-24", Level: "silver", Count: 1}, {Day: "2026-11-25", Level: "bronze", Count: 1}}) {
 		t.Errorf("history of ledger = %v", h)
 	}
 	// payments holds checkout directly and ledger through payments-core.
 	payments := gPayments
-	if h := history(store.LevelHistoryParams{OrgNode: &payments, Since: "2026-11-25"}); !slices.Equal(h, []store.LevelCount{{"2026-11-25", "bronze", 2}}) {
+	if h := history(store.LevelHistoryParams{OrgNode: &payments, Since: "2026-11-25"}); !slices.Equal(h, []store.LevelCount{{Day: "2026-11-25", Level: "bronze", Count: 2}}) {
 		t.Errorf("history of payments since 11-25 = %v", h)
 	}
 	if h := history(store.LevelHistoryParams{}); len(h) != 4 {
