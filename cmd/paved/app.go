@@ -19,6 +19,7 @@ import (
 	"github.com/paved-dev/paved/internal/config"
 	"github.com/paved-dev/paved/internal/jobs"
 	"github.com/paved-dev/paved/internal/scan"
+	"github.com/paved-dev/paved/internal/scorecard"
 	"github.com/paved-dev/paved/internal/store"
 	"github.com/paved-dev/paved/internal/store/postgres"
 	"github.com/paved-dev/paved/internal/store/sqlite"
@@ -38,6 +39,8 @@ type app struct {
 	st         store.Store
 	logger     *slog.Logger
 	closers    []func()
+	// standards are the configured standards, once loaded.
+	standards *scorecard.Standards
 	// observe, when set, records each repository scan's duration.
 	observe func(outcome string, d time.Duration)
 }
@@ -166,7 +169,14 @@ func (a *app) openStore(ctx context.Context) (store.Store, error) {
 }
 
 func (a *app) scanner(st store.Store) *scan.Scanner {
-	return &scan.Scanner{Store: st, Logger: a.logger, Now: time.Now, OrgFiles: a.cfg.OrgFiles, Observe: a.observe}
+	return &scan.Scanner{Store: st, Logger: a.logger, Now: time.Now, OrgFiles: a.cfg.OrgFiles, Observe: a.observe,
+		Grade: func(ctx context.Context, repositories []string) (*scorecard.GradeSummary, error) {
+			g, err := a.grader(st)
+			if err != nil {
+				return nil, err
+			}
+			return g.Grade(ctx, scorecard.GradeOptions{Repositories: repositories})
+		}}
 }
 
 // printJSON writes v as indented JSON to stdout.

@@ -134,6 +134,10 @@ func (a *app) printScanSummary(sum *scan.Summary) error {
 	}
 	fmt.Fprintf(a.stdout, "repositories: %d (scanned %d, unchanged %d, failed %d) · entities: %d · problems: %d · %.2fs\n",
 		sum.Repositories, sum.Scanned, sum.Unchanged, sum.Failed, sum.Entities, len(sum.Problems), sum.Duration.Seconds())
+	if g := sum.Grade; g != nil && g.Services > 0 {
+		fmt.Fprintf(a.stdout, "graded: %d services (%s) · %d changed · %d events · %.2fs\n",
+			g.Services, g.Reason, g.Changed, g.Events, g.LoadSeconds+g.EvaluateSeconds+g.PersistSeconds)
+	}
 	const shown = 20
 	for i, p := range sum.Problems {
 		if i == shown {

@@ -25,6 +25,7 @@ type Config struct {
 	Addr         string        `yaml:"addr" json:"addr"`
 	Sources      []string      `yaml:"sources" json:"sources"`
 	OrgFiles     []string      `yaml:"org_files" json:"org_files"`
+	Standards    string        `yaml:"standards" json:"standards"`
 	LogLevel     string        `yaml:"log_level" json:"log_level"`
 	LogFormat    string        `yaml:"log_format" json:"log_format"`
 	ScanWorkers  int           `yaml:"scan_workers" json:"scan_workers"`
@@ -58,6 +59,7 @@ var Settings = []Setting{
 	{Key: "addr", Flag: "addr", Usage: "HTTP listen address for serve and demo", Default: func(*Config, func(string) string) string { return "127.0.0.1:8080" }},
 	{Key: "sources", Flag: "source", Usage: "directories of git repositories to scan (repeatable; comma-separated in PAVED_SOURCES)", Default: func(*Config, func(string) string) string { return "" }},
 	{Key: "org_files", Flag: "org-file", Usage: "extra files of Backstage Group/User entities (repeatable)", Default: func(*Config, func(string) string) string { return "" }},
+	{Key: "standards", Flag: "standards", Usage: "directory of standards files (checks in CEL), e.g. a checkout of the standards repository; empty: the built-in standards", Default: func(*Config, func(string) string) string { return "" }},
 	{Key: "log_level", Flag: "log-level", Usage: "debug, info, warn or error", Default: func(*Config, func(string) string) string { return "info" }},
 	{Key: "log_format", Flag: "log-format", Usage: "text or json", Default: func(*Config, func(string) string) string { return "text" }},
 	{Key: "scan_workers", Flag: "scan-workers", Usage: "repositories scanned in parallel (0: one more than the CPUs)", Default: func(*Config, func(string) string) string { return "0" }},
@@ -137,6 +139,8 @@ func (c *Config) set(key, v string) error {
 		c.Sources = splitList(v)
 	case "org_files":
 		c.OrgFiles = splitList(v)
+	case "standards":
+		c.Standards = expandHome(v)
 	case "log_level":
 		c.LogLevel = v
 		if !oneOf(v, "debug", "info", "warn", "error") {

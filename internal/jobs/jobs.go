@@ -239,8 +239,16 @@ type resolveCatalogWorker struct {
 }
 
 func (w *resolveCatalogWorker) Work(ctx context.Context, job *river.Job[ResolveCatalogArgs]) error {
-	_, err := w.q.scanner.Resolve(ctx)
-	return err
+	if _, err := w.q.scanner.Resolve(ctx); err != nil {
+		return err
+	}
+	// Which repositories the run changed is spread over its jobs; grade
+	// every component (about a second at 10,000), writing only changes.
+	if w.q.scanner.Grade != nil {
+		_, err := w.q.scanner.Grade(ctx, nil)
+		return err
+	}
+	return nil
 }
 
 type scanSourcesWorker struct {

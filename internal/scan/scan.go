@@ -21,6 +21,7 @@ import (
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/catalog"
 	"github.com/paved-dev/paved/internal/facts"
+	"github.com/paved-dev/paved/internal/scorecard"
 	"github.com/paved-dev/paved/internal/source"
 	"github.com/paved-dev/paved/internal/store"
 )
@@ -51,6 +52,9 @@ type Scanner struct {
 	// Observe, if set, is told how long each repository took, by outcome
 	// (for metrics).
 	Observe func(outcome string, d time.Duration)
+	// Grade, if set, grades the components of the repositories a run
+	// changed, once the catalog is resolved (nil: every component).
+	Grade func(ctx context.Context, repositories []string) (*scorecard.GradeSummary, error)
 }
 
 // Inspect scans one repository. lastHead is the HEAD of its last good scan
@@ -215,6 +219,8 @@ type Summary struct {
 	Entities     int             `json:"entities"`
 	Problems     []paved.Problem `json:"problems"`
 	Duration     time.Duration   `json:"duration_ns"`
+	// Grade is the grading pass that followed, if the scanner grades.
+	Grade *scorecard.GradeSummary `json:"grade,omitempty"`
 }
 
 // Options tune a local scan.
@@ -242,6 +248,7 @@ func (s *Scanner) Run(ctx context.Context, refs []source.Ref, discovery []paved.
 		return nil, err
 	}
 	sum := &Summary{Repositories: len(refs), Problems: append([]paved.Problem{}, discovery...)}
+	changed := []string{} // repositories scanned, for grading
 
 	type outcome struct {
 		res     *store.ScanResult
@@ -295,6 +302,7 @@ func (s *Scanner) Run(ctx context.Context, refs []source.Ref, discovery []paved.
 		switch o.outcome {
 		case OutcomeScanned:
 			sum.Scanned++
+			changed = append(changed, o.res.Repository.Name)
 			sum.Entities += len(o.res.Entities)
 			sum.Problems = append(sum.Problems, o.res.Problems...)
 		case OutcomeUnchanged:
@@ -336,6 +344,14 @@ func (s *Scanner) Run(ctx context.Context, refs []source.Ref, discovery []paved.
 		sum.Problems = append(sum.Problems, resolveProblems...)
 	}
 	sum.Duration = time.Since(start)
+	if s.Grade != nil {
+		if opts.Force {
+			changed = nil
+		}
+		if sum.Grade, err = s.Grade(ctx, changed); err != nil {
+			return nil, fmt.Errorf("grading: %w", err)
+		}
+	}
 	return sum, nil
 }
 

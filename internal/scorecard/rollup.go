@@ -148,7 +148,9 @@ func (s *Standards) topFailing(counts map[string]int, n int) []CheckCount {
 		}
 		out = append(out, cc)
 	}
-	slices.SortFunc(out, func(a, b CheckCount) int { return cmp.Or(cmp.Compare(b.Failing, a.Failing), cmp.Compare(a.Check, b.Check)) })
+	slices.SortFunc(out, func(a, b CheckCount) int {
+		return cmp.Or(cmp.Compare(b.Failing, a.Failing), cmp.Compare(a.Check, b.Check))
+	})
 	if n > 0 && len(out) > n {
 		out = out[:n]
 	}

@@ -78,6 +78,10 @@ type Date struct{ time.Time }
 
 // UnmarshalText reads 2006-01-02.
 func (d *Date) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*d = Date{}
+		return nil
+	}
 	t, err := time.Parse(time.DateOnly, string(b))
 	if err != nil {
 		return fmt.Errorf("date %q: want YYYY-MM-DD", b)
@@ -247,6 +251,30 @@ func Load(fsys fs.FS, source string) (*Standards, error) {
 		}
 		raw = append(raw, checks...)
 	}
+	if err := s.assemble(raw, levelsFrom); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Recompile compiles standards decoded from their stored JSON (see
+// DecodeStandards), so that the version in force can be evaluated again.
+func Recompile(stored *Standards) (*Standards, error) {
+	s := &Standards{Source: stored.Source, Levels: stored.Levels, PushedFacts: stored.PushedFacts, byID: map[string]*Check{}}
+	raw := make([]*rawCheck, len(stored.Checks))
+	for i, c := range stored.Checks {
+		raw[i] = &rawCheck{check: Check{ID: c.ID, Name: c.Name, Description: c.Description, Level: c.Level, Expr: c.Expr,
+			AppliesTo: c.AppliesTo, Remediation: c.Remediation, Campaign: c.Campaign, Blocking: c.Blocking,
+			EffectiveFrom: c.EffectiveFrom, Owner: c.Owner, File: c.File, Line: c.Line}}
+	}
+	if err := s.assemble(raw, "stored standards"); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// assemble validates the levels and compiles the parsed checks into s.
+func (s *Standards) assemble(raw []*rawCheck, levelsFrom string) error {
 	if len(s.Levels) == 0 {
 		s.Levels = slices.Clone(DefaultLevels)
 	}
@@ -256,7 +284,7 @@ func Load(fsys fs.FS, source string) (*Standards, error) {
 	slices.Sort(s.PushedFacts)
 	celEnv, err := env()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	first := map[string]*rawCheck{}
 	for _, r := range raw {
@@ -276,7 +304,7 @@ func Load(fsys fs.FS, source string) (*Standards, error) {
 	}
 	s.collectInputs()
 	s.Hash = s.hash()
-	return s, nil
+	return nil
 }
 
 func duplicate(list []string) string {
