@@ -41,6 +41,7 @@ type app struct {
 	closers    []func()
 	// standards are the configured standards, once loaded.
 	standards *scorecard.Standards
+	grade     *scorecard.Grader
 	// observe, when set, records each repository scan's duration.
 	observe func(outcome string, d time.Duration)
 }

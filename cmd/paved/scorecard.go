@@ -41,28 +41,18 @@ func (a *app) loadStandards() (*scorecard.Standards, error) {
 	return s, nil
 }
 
+// grader returns the process's one grader, so that passes started by a
+// scan and by a fact push run one after the other.
 func (a *app) grader(st store.Store) (*scorecard.Grader, error) {
+	if a.grade != nil {
+		return a.grade, nil
+	}
 	s, err := a.loadStandards()
 	if err != nil {
 		return nil, err
 	}
-	return &scorecard.Grader{Store: st, Standards: s, Log: a.logger}, nil
-}
-
-// standardsInForce returns the standards the fleet was last graded
-// against, compiled again from the database.
-func standardsInForce(ctx context.Context, st store.Store) (*scorecard.Standards, error) {
-	stored, err := st.StandardsGet(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, paved.Errorf(paved.ENOTFOUND, "nothing has been graded yet: run paved scan (or paved scorecard evaluate) first")
-	} else if err != nil {
-		return nil, err
-	}
-	decoded, err := scorecard.DecodeStandards(stored.Document)
-	if err != nil {
-		return nil, fmt.Errorf("stored standards: %w", err)
-	}
-	return scorecard.Recompile(decoded)
+	a.grade = &scorecard.Grader{Store: st, Standards: s, Log: a.logger}
+	return a.grade, nil
 }
 
 func (a *app) scorecardCommand() *cobra.Command {
@@ -107,54 +97,6 @@ func (a *app) scorecardValidateCommand() *cobra.Command {
 	}
 }
 
-// checkStats is a check with how the fleet fares on it.
-type checkStats struct {
-	*scorecard.Check
-	Pass    int `json:"pass"`
-	Fail    int `json:"fail"`
-	NA      int `json:"not_applicable"`
-	Unknown int `json:"unknown"`
-	Error   int `json:"error"`
-	// PassRate is passes over the services the check applies to.
-	PassRate float64 `json:"pass_rate"`
-	Coming   bool    `json:"coming"`
-}
-
-func statsOf(s *scorecard.Standards, cards []*paved.Scorecard, now time.Time) []*checkStats {
-	out := make([]*checkStats, len(s.Checks))
-	byID := map[string]*checkStats{}
-	for i, c := range s.Checks {
-		out[i] = &checkStats{Check: c, Coming: !c.Effective(now)}
-		byID[c.ID] = out[i]
-	}
-	for _, card := range cards {
-		for _, r := range card.Results {
-			cs := byID[r.Check]
-			if cs == nil {
-				continue
-			}
-			switch r.Status {
-			case paved.CheckPass:
-				cs.Pass++
-			case paved.CheckFail:
-				cs.Fail++
-			case paved.CheckNotApplicable:
-				cs.NA++
-			case paved.CheckUnknown:
-				cs.Unknown++
-			case paved.CheckError:
-				cs.Error++
-			}
-		}
-	}
-	for _, cs := range out {
-		if n := cs.Pass + cs.Fail + cs.Unknown + cs.Error; n > 0 {
-			cs.PassRate = float64(cs.Pass) / float64(n)
-		}
-	}
-	return out
-}
-
 func (a *app) scorecardListCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "list",
@@ -166,7 +108,7 @@ func (a *app) scorecardListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := standardsInForce(ctx, st)
+			s, err := scorecard.InForce(ctx, st)
 			if err != nil {
 				return err
 			}
@@ -174,8 +116,8 @@ func (a *app) scorecardListCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			stats := statsOf(s, cards, time.Now())
-			slices.SortStableFunc(stats, func(x, y *checkStats) int { return cmp.Compare(x.LevelIndex(), y.LevelIndex()) })
+			stats := s.CheckStats(cards, time.Now())
+			slices.SortStableFunc(stats, func(x, y *scorecard.CheckStats) int { return cmp.Compare(x.LevelIndex(), y.LevelIndex()) })
 			if a.output == "json" {
 				return a.printJSON(map[string]any{"levels": s.Levels, "hash": s.Hash, "source": s.Source, "checks": stats, "distribution": scorecard.Distribution(cards)})
 			}
@@ -221,7 +163,7 @@ func (a *app) scorecardShowCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := standardsInForce(ctx, st)
+			s, err := scorecard.InForce(ctx, st)
 			if err != nil {
 				return err
 			}
@@ -253,7 +195,7 @@ func (a *app) showCheck(ctx context.Context, st store.Store, s *scorecard.Standa
 			services = append(services, card.Service)
 		}
 	}
-	stats := statsOf(s, cards, time.Now())[slices.Index(s.Checks, c)]
+	stats := s.CheckStats(cards, time.Now())[slices.Index(s.Checks, c)]
 	if a.output == "json" {
 		return a.printJSON(map[string]any{"check": stats, "failing": services})
 	}
@@ -404,7 +346,7 @@ is graded as of that day, so scheduled checks count.`,
 			if err != nil {
 				return err
 			}
-			current, err := standardsInForce(ctx, st)
+			current, err := scorecard.InForce(ctx, st)
 			if err != nil {
 				return err
 			}
@@ -418,7 +360,7 @@ is graded as of that day, so scheduled checks count.`,
 					return usageError{fmt.Errorf("--at %q: want YYYY-MM-DD", at)}
 				}
 			}
-			f, err := forecast(ctx, st, current, proposed, when)
+			f, err := scorecard.LoadForecast(ctx, st, current, proposed, when)
 			if err != nil {
 				return err
 			}
@@ -431,28 +373,6 @@ is graded as of that day, so scheduled checks count.`,
 	}
 	cmd.Flags().StringVar(&at, "at", "", "grade the proposal as of this day (YYYY-MM-DD)")
 	return cmd
-}
-
-// forecast loads every component's facts and compares two standards.
-func forecast(ctx context.Context, st store.Store, current, proposed *scorecard.Standards, at time.Time) (*scorecard.Forecast, error) {
-	facts, err := st.FactsList(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
-	kind := paved.KindComponent
-	comps, _, err := st.EntityList(ctx, &store.EntityListParams{Kind: &kind})
-	if err != nil {
-		return nil, err
-	}
-	ins, err := scorecard.Inputs(comps, facts)
-	if err != nil {
-		return nil, err
-	}
-	org, err := catalog.LoadOrgTree(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	return scorecard.ForecastChange(current, proposed, ins, org, at), nil
 }
 
 func (a *app) printForecast(current, proposed *scorecard.Standards, f *scorecard.Forecast) {
@@ -503,17 +423,17 @@ func (a *app) scorecardReportCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := standardsInForce(ctx, st)
+			s, err := scorecard.InForce(ctx, st)
 			if err != nil {
 				return err
 			}
-			rows, err := rollup(ctx, st, s, top)
+			rows, err := scorecard.LoadRollup(ctx, st, s, top)
 			if err != nil {
 				return err
 			}
 			if node != "" {
 				ref := catalog.NormalizeRef(node, paved.KindGroup)
-				rows = subtree(rows, ref)
+				rows = scorecard.Subtree(rows, ref)
 				if len(rows) == 0 {
 					return paved.Errorf(paved.ENOTFOUND, "no org node %s (paved org tree lists them)", ref)
 				}
@@ -547,40 +467,6 @@ func (a *app) scorecardReportCommand() *cobra.Command {
 	cmd.Flags().StringVar(&node, "org", "", "only this org node and the nodes below it (a group ref or name)")
 	cmd.Flags().IntVar(&top, "top", 3, "failing checks listed per node")
 	return cmd
-}
-
-func rollup(ctx context.Context, st store.Store, s *scorecard.Standards, top int) ([]*scorecard.NodeRollup, error) {
-	cards, err := st.ScorecardList(ctx)
-	if err != nil {
-		return nil, err
-	}
-	org, err := catalog.LoadOrgTree(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	kind := paved.KindComponent
-	comps, _, err := st.EntityList(ctx, &store.EntityListParams{Kind: &kind})
-	if err != nil {
-		return nil, err
-	}
-	owners := make(map[string]string, len(comps))
-	for _, e := range comps {
-		owners[e.Ref] = e.Owner
-	}
-	return s.Rollup(cards, owners, org, top), nil
-}
-
-// subtree keeps the node ref and its descendants (rows are in tree order).
-func subtree(rows []*scorecard.NodeRollup, ref string) []*scorecard.NodeRollup {
-	keep := map[string]bool{ref: true}
-	var out []*scorecard.NodeRollup
-	for _, r := range rows {
-		if keep[r.Ref] || keep[r.Parent] {
-			keep[r.Ref] = true
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 func writeRollupCSV(w interface{ Write([]byte) (int, error) }, s *scorecard.Standards, rows []*scorecard.NodeRollup) error {
@@ -696,7 +582,7 @@ func (a *app) statusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := standardsInForce(ctx, st)
+			s, err := scorecard.InForce(ctx, st)
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paved-dev/paved/internal/jobs"
+	"github.com/paved-dev/paved/internal/scorecard"
 	"github.com/paved-dev/paved/internal/server"
 	"github.com/paved-dev/paved/internal/store"
 )
@@ -107,6 +108,13 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 	}
 	srv, err := server.New(server.Deps{
 		Store: st, Logger: a.logger, Registry: reg, Auth: newTokenAuth(st),
+		Grade: func(ctx context.Context, repositories []string) error {
+			g, err := a.grader(st)
+			if err == nil {
+				_, err = g.Grade(ctx, scorecard.GradeOptions{Repositories: repositories})
+			}
+			return err
+		},
 		Ready: func() error {
 			pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()

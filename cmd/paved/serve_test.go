@@ -135,6 +135,50 @@ func TestServeAPIPagesHealthAndMetrics(t *testing.T) {
 	if code, body := get(t, base+"/api/v1/services/"+svc+"/facts"); code != 200 || !strings.Contains(body, `"critical": 2`) || !strings.Contains(body, `"dockerfile"`) && !strings.Contains(body, `"files"`) {
 		t.Errorf("facts after push = %d %.400s", code, body)
 	}
+	// The push regraded the service: the blocking vulnerability check now
+	// fails, and says so in its history.
+	code, body = get(t, base+"/api/v1/services/"+svc+"/scorecard")
+	if code != 200 || !strings.Contains(body, `"check": "no-critical-vulnerabilities",
+      "status": "fail"`) {
+		t.Errorf("scorecard after push = %d %.600s", code, body)
+	}
+	if code, body := get(t, base+"/api/v1/scorecards/history?service="+svc); code != 200 || !strings.Contains(body, "no-critical-vulnerabilities newly failing because fact vulns is now present, fact vulns.critical appeared (2)") {
+		t.Errorf("history after push = %d %.900s", code, body)
+	}
+	for path, want := range map[string]string{
+		"/api/v1/scorecards":                         `"pass_rate"`,
+		"/api/v1/scorecards/checks/readme":           `"failing"`,
+		"/api/v1/scorecards/report?org=engineering":  `"top_failing"`,
+		"/api/v1/scorecards/checks/no-such-check":    "No check",
+		"/api/v1/services/no-such-service/scorecard": "No scorecard",
+	} {
+		if code, body := get(t, base+path); !strings.Contains(body, want) || (code != 200) != strings.Contains(path, "no-such") {
+			t.Errorf("GET %s = %d %.300s, want %q", path, code, body, want)
+		}
+	}
+	forecast := func(auth, body string) (int, string) {
+		req, _ := http.NewRequest("POST", base+"/api/v1/scorecards/forecast", strings.NewReader(body))
+		if auth != "" {
+			req.Header.Set("Authorization", "Bearer "+auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	proposal := `{"files": {"s.yaml": "checks:\n  - {id: readme, name: R, level: bronze, expr: facts.files.has_readme}\n"}}`
+	if code, _ := forecast("", proposal); code != 401 {
+		t.Errorf("forecast without a token = %d, want 401", code)
+	}
+	if code, body := forecast(tok, proposal); code != 200 || !strings.Contains(body, `"moves"`) {
+		t.Errorf("forecast = %d %.300s", code, body)
+	}
+	if code, body := forecast(tok, `{"files": {"../x.yaml": "checks: []"}}`); code != 400 {
+		t.Errorf("forecast with a path outside = %d %.300s", code, body)
+	}
 	if code, body := push(svc, `{"namespace":"dockerfile","value":{}}`); code != 400 || !strings.Contains(body, "collected by the scanner") {
 		t.Errorf("push to collected namespace = %d %s", code, body)
 	}

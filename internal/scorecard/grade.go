@@ -22,6 +22,11 @@ type Grader struct {
 	Store     store.Store
 	Standards *Standards
 	Log       *slog.Logger
+
+	// mu runs one pass at a time: each compares with what the last one
+	// stored. (Passes in several processes may still overlap; the next
+	// pass corrects the scorecards, at worst repeating an event.)
+	mu sync.Mutex
 }
 
 // GradeOptions narrows a grading pass.
@@ -55,6 +60,8 @@ type GradeSummary struct {
 
 // Grade runs one grading pass.
 func (g *Grader) Grade(ctx context.Context, opt GradeOptions) (*GradeSummary, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	now := opt.Now
 	if now.IsZero() {
 		now = time.Now()

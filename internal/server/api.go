@@ -182,7 +182,8 @@ func (s *Server) handleFactPush(w http.ResponseWriter, r *http.Request) error {
 	if req.Value == nil {
 		return paved.Errorf(paved.EINVALID, "value must be a JSON object")
 	}
-	if _, err := s.Store.EntityGet(r.Context(), ref); errors.Is(err, store.ErrNotFound) {
+	entity, err := s.Store.EntityGet(r.Context(), ref)
+	if errors.Is(err, store.ErrNotFound) {
 		return paved.Errorf(paved.ENOTFOUND, "No service %s in the catalog.", ref)
 	} else if err != nil {
 		return err
@@ -196,6 +197,13 @@ func (s *Server) handleFactPush(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.Logger.Info("fact pushed", "service", ref, "namespace", req.Namespace, "actor", actor.Name, "remote", r.RemoteAddr)
+	if s.Grade != nil {
+		// The push is stored; a grading failure is logged, not the
+		// pusher's error, and the next scan grades again.
+		if err := s.Grade(r.Context(), []string{entity.Repository}); err != nil {
+			s.Logger.Error("grading after a fact push", "service", ref, "err", err)
+		}
+	}
 	writeJSON(w, http.StatusOK, f)
 	return nil
 }

@@ -25,6 +25,14 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/org/tree", s.api(s.handleOrgTree))
 	m.HandleFunc("GET /api/v1/problems", s.api(s.handleProblemList))
 	m.HandleFunc("GET /api/v1/repositories", s.api(s.handleRepositoryList))
+	m.HandleFunc("GET /api/v1/services/{name}/scorecard", s.api(s.handleServiceScorecard))
+	m.HandleFunc("GET /api/v1/scorecards", s.api(s.handleScorecards))
+	m.HandleFunc("GET /api/v1/scorecards/checks/{id}", s.api(s.handleScorecardCheck))
+	m.HandleFunc("GET /api/v1/scorecards/report", s.api(s.handleScorecardReport))
+	m.HandleFunc("GET /api/v1/scorecards/history", s.api(s.handleScorecardHistory))
+	// A forecast stores nothing but grades the whole fleet twice, so it
+	// asks for a token like a write.
+	m.HandleFunc("POST /api/v1/scorecards/forecast", s.api(s.authenticated(s.handleScorecardForecast)))
 	m.HandleFunc("/api/", s.api(s.handleAPINotFound))
 
 	// Pages.

@@ -5,6 +5,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -26,6 +27,9 @@ type Deps struct {
 	// Ready reports whether the process can serve (database reachable,
 	// first scan done). nil means always ready.
 	Ready func() error
+	// Grade, if set, regrades the components of repositories (after a
+	// fact is pushed for one of them).
+	Grade func(ctx context.Context, repositories []string) error
 }
 
 // Server serves the API and the web pages.
