@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paved-dev/paved/internal/fleet"
-	"github.com/paved-dev/paved/internal/scan"
 )
 
 func (a *app) demoCommand() *cobra.Command {
@@ -36,11 +35,7 @@ serves the web pages and API. It prints the URL to open.`,
 			if err != nil {
 				return err
 			}
-			refs, discovery, err := discover([]string{dir})
-			if err != nil {
-				return err
-			}
-			sum, err := a.scanner(st).Run(ctx, refs, discovery, scan.Options{Workers: a.cfg.ScanWorkers, Progress: a.progress("scanned", len(refs))})
+			sum, err := a.demoScan(ctx, st, dir)
 			if err != nil {
 				return err
 			}

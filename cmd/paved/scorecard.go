@@ -525,6 +525,14 @@ func (a *app) scorecardHistoryCommand() *cobra.Command {
 			if a.output == "json" {
 				return a.printJSON(map[string]any{"levels": counts, "events": events})
 			}
+			// Highest level first, as the standards in force order them.
+			rank := func(level string) int { return 0 }
+			if s, err := scorecard.InForce(ctx, st); err == nil {
+				rank = func(level string) int { return -s.Level(level) }
+			}
+			slices.SortStableFunc(counts, func(x, y store.LevelCount) int {
+				return cmp.Or(cmp.Compare(x.Day, y.Day), cmp.Compare(rank(x.Level), rank(y.Level)))
+			})
 			days := map[string][]string{}
 			var order []string
 			for _, c := range counts {

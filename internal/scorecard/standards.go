@@ -173,10 +173,15 @@ type file struct {
 //go:embed defaults/*.yaml
 var defaults embed.FS
 
+// DefaultFiles are the built-in standards' files, to copy as a start.
+func DefaultFiles() fs.FS {
+	sub, _ := fs.Sub(defaults, "defaults")
+	return sub
+}
+
 // Default returns paved's built-in standards.
 func Default() *Standards {
-	sub, _ := fs.Sub(defaults, "defaults")
-	s, err := Load(sub, "built-in")
+	s, err := Load(DefaultFiles(), "built-in")
 	if err != nil || len(s.Problems) > 0 {
 		panic(fmt.Sprintf("built-in standards do not load: %v %v", err, s.Err()))
 	}
