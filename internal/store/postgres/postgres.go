@@ -74,6 +74,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		Name:           "postgres",
 		NumberedParams: true,
 		NoLimit:        "ALL",
+		ForUpdate:      " FOR UPDATE",
 		TranslateError: translateError,
 	}, db, db)}, nil
 }

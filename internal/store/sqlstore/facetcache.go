@@ -1,22 +1,159 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/store"
 )
 
+// Facet counts come from two places. The whole catalog's and one kind's
+// (the catalog page's default) are kept in facet_counts, which every
+// transaction that changes entities or their shadowed flags updates by the
+// difference it makes: reading them is one small query in any process,
+// right after any write. Counts under other filters are counted from the
+// entities and cached in the process per catalog version.
+
+// facetValues are an entity's values of the facet fields.
+type facetValues struct {
+	kind, typ, lifecycle, owner, language string
+	tier                                  int
+}
+
+func entityFacetValues(e *paved.Entity) facetValues {
+	return facetValues{e.Kind, e.Type, e.Lifecycle, e.Owner, e.Language, e.Tier}
+}
+
+// scanFacetValues reads the columns of facetColumns, after any others.
+func scanFacetValues(row rowScanner, before ...any) (facetValues, error) {
+	var v facetValues
+	err := row.Scan(append(before, &v.kind, &v.typ, &v.lifecycle, &v.owner, &v.language, &v.tier)...)
+	return v, err
+}
+
+// facetDelta is a change to facet_counts: entities added less entities
+// removed, by kind, field and value.
+type facetDelta map[facetCountKey]int
+
+type facetCountKey struct{ kind, field, value string }
+
+// add counts the entity with values v n more times (n < 0: fewer).
+func (d facetDelta) add(v facetValues, n int) {
+	for _, fv := range [...][2]string{{"kind", v.kind}, {"type", v.typ}, {"lifecycle", v.lifecycle},
+		{"owner", v.owner}, {"language", v.language}, {"tier", strconv.Itoa(v.tier)}} {
+		d[facetCountKey{v.kind, fv[0], fv[1]}] += n
+	}
+}
+
+// saveFacets writes the facet counts the transaction changed. The rows are
+// written in key order so that concurrent writers (on PostgreSQL) lock them
+// in the same order and cannot deadlock on them.
+func (w *txWriter) saveFacets(ctx context.Context) error {
+	keys := make([]facetCountKey, 0, len(w.facets))
+	for k, n := range w.facets {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	slices.SortFunc(keys, func(a, b facetCountKey) int {
+		return cmp.Or(strings.Compare(a.kind, b.kind), strings.Compare(a.field, b.field), strings.Compare(a.value, b.value))
+	})
+	args := make([]any, 0, 4*len(keys))
+	for _, k := range keys {
+		args = append(args, k.kind, k.field, k.value, w.facets[k])
+	}
+	if err := w.bulk(ctx, facetCountAdd, args, nil); err != nil {
+		return fmt.Errorf("store facet counts: %w", err)
+	}
+	if _, err := w.tx.ExecContext(ctx, w.s.sql.facetCountsPrune); err != nil {
+		return fmt.Errorf("prune facet counts: %w", err)
+	}
+	return nil
+}
+
+// keptFacets reports whether facet_counts holds the counts for p: the
+// whole catalog's or one kind's.
+func keptFacets(p *store.EntityListParams) bool {
+	return p.Type == nil && p.Lifecycle == nil && p.Owner == nil && p.OrgNode == nil &&
+		p.Language == nil && p.Tier == nil && (p.Query == nil || *p.Query == "")
+}
+
+// storedFacets reads the facet counts of the whole catalog, or of one kind,
+// from facet_counts.
+func (s *Store) storedFacets(ctx context.Context, kind *string) (map[string][]store.FacetCount, error) {
+	var rows *sql.Rows
+	var err error
+	if kind == nil {
+		rows, err = s.read.QueryContext(ctx, s.sql.facetCountsAll)
+	} else {
+		rows, err = s.read.QueryContext(ctx, s.sql.facetCountsOfKind, *kind)
+	}
+	if err != nil {
+		return nil, s.err(err, "read facet counts")
+	}
+	counts := newFacetCounts()
+	err = eachRow(rows, func() error {
+		var field, value string
+		var n int
+		if err := rows.Scan(&field, &value, &n); err != nil {
+			return err
+		}
+		if counts[field] != nil {
+			counts[field][value] += n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.err(err, "read facet counts")
+	}
+	return sortFacets(counts), nil
+}
+
+// newFacetCounts returns an empty count per value for each facet field.
+func newFacetCounts() map[string]map[string]int {
+	counts := make(map[string]map[string]int, len(store.FacetFields))
+	for _, field := range store.FacetFields {
+		counts[field] = map[string]int{}
+	}
+	return counts
+}
+
+// sortFacets lists counts by field, most frequent value first, then by
+// value. It sorts here rather than in SQL so that both databases order
+// values the same way whatever their collation.
+func sortFacets(counts map[string]map[string]int) map[string][]store.FacetCount {
+	facets := make(map[string][]store.FacetCount, len(counts))
+	for field, byValue := range counts {
+		list := make([]store.FacetCount, 0, len(byValue))
+		for v, n := range byValue {
+			list = append(list, store.FacetCount{Value: v, Count: n})
+		}
+		slices.SortFunc(list, func(a, b store.FacetCount) int {
+			return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Value, b.Value))
+		})
+		facets[field] = list
+	}
+	return facets
+}
+
 // facetCacheSize bounds how many distinct filter sets keep cached counts.
 const facetCacheSize = 512
 
 // facetCache keeps facet counts per filter set, valid for one catalog
-// version. Counting the whole catalog reads every row (≈110 ms at 100,000
-// entities on 2 cores); the catalog only changes when a scan or a
-// resolution commits, which bumps the version in the same transaction, so
-// every replica and process notices a change on its next read.
+// version. Counting under a filter reads every matching row; the catalog
+// only changes when a scan or a resolution commits, which bumps the
+// version in the same transaction, so every replica and process notices a
+// change on its next read.
 type facetCache struct {
 	mu      sync.Mutex
 	version int64
@@ -73,16 +210,4 @@ func copyFacets(f map[string][]store.FacetCount) map[string][]store.FacetCount {
 		out[k] = append([]store.FacetCount(nil), v...)
 	}
 	return out
-}
-
-// warmFacets recounts the facets people open most (the whole catalog, and
-// components: the catalog page's default) right after a resolution, so the
-// process that resolves pays the full count rather than the next reader.
-// In the embedded deployment that is the serving process itself. It is best
-// effort: a failure only leaves the next reader to count.
-func (s *Store) warmFacets(ctx context.Context) {
-	component := paved.KindComponent
-	for _, p := range []*store.EntityListParams{{}, {Kind: &component}} {
-		_, _ = s.EntityFacets(ctx, p)
-	}
 }

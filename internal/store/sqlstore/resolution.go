@@ -13,7 +13,8 @@ import (
 // flags and resolution problems equal to r, in one transaction. It reads the
 // current sets, compares them in Go and writes only the differences, many
 // rows to a statement, so that resolving a fleet where little changed
-// writes little.
+// writes little. Entities it shadows leave the facet counts and entities it
+// unshadows join them, in the same transaction.
 func (s *Store) CatalogResolutionSave(ctx context.Context, r *store.CatalogResolution) error {
 	if r == nil {
 		r = &store.CatalogResolution{}
@@ -28,13 +29,12 @@ func (s *Store) CatalogResolutionSave(ctx context.Context, r *store.CatalogResol
 				return err
 			}
 		}
-		return nil
+		return w.saveFacets(ctx)
 	})
 	if err != nil {
 		return s.err(err, "save catalog resolution")
 	}
 	s.afterBulkWrite(ctx)
-	s.warmFacets(ctx)
 	return nil
 }
 
@@ -153,14 +153,25 @@ func (s *Store) saveShadowed(ctx context.Context, w *txWriter, r *store.CatalogR
 	if err != nil {
 		return fmt.Errorf("read shadowed entities: %w", err)
 	}
-	if err := w.bulk(ctx, unshadow, unshadowed, nil); err != nil {
+	// count adds the entities a statement changed to the facet counts, or
+	// takes them away.
+	count := func(n int) func(*sql.Rows) error {
+		return func(rows *sql.Rows) error {
+			v, err := scanFacetValues(rows)
+			if err == nil {
+				w.facets.add(v, n)
+			}
+			return err
+		}
+	}
+	if err := w.bulk(ctx, unshadow, unshadowed, count(1)); err != nil {
 		return fmt.Errorf("unshadow entities: %w", err)
 	}
 	var shadowed []any
 	for k := range want {
 		shadowed = append(shadowed, k.Repository, k.Ref)
 	}
-	if err := w.bulk(ctx, shadow, shadowed, nil); err != nil {
+	if err := w.bulk(ctx, shadow, shadowed, count(-1)); err != nil {
 		return fmt.Errorf("shadow entities: %w", err)
 	}
 	return nil

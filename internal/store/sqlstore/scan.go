@@ -22,7 +22,8 @@ import (
 //
 // Rows are written many to a statement, each statement prepared once per
 // transaction and size: a batch of 200 repositories takes a dozen
-// statements rather than a thousand.
+// statements rather than a thousand. The facet counts of the stored
+// entities are replaced by those of the saved ones in the same transaction.
 func (s *Store) ScanResultSaveMany(ctx context.Context, results []*store.ScanResult) error {
 	if len(results) == 0 {
 		return nil
@@ -40,7 +41,7 @@ func (s *Store) ScanResultSaveMany(ctx context.Context, results []*store.ScanRes
 			}
 			results = results[n:]
 		}
-		return nil
+		return w.saveFacets(ctx)
 	})
 	if err != nil {
 		return s.err(err, "save %d scan results", total)
@@ -97,7 +98,10 @@ func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) erro
 	}
 
 	// Entities: delete what a repository no longer declares, upsert the
-	// rest (the last declaration of a ref in a result wins).
+	// rest (the last declaration of a ref in a result wins). Every stored
+	// entity that counted leaves the facet counts and every saved one joins
+	// them, unless it is stored shadowed, which the upsert keeps: for an
+	// entity that did not change the two cancel out.
 	type key struct{ repo, ref string }
 	var entArgs, factArgs, probArgs []any
 	search := map[key]string{}
@@ -112,9 +116,15 @@ func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) erro
 		for _, e := range r.Entities {
 			last[e.Ref] = e
 		}
-		for _, ref := range stored[repo] {
-			if last[ref] == nil {
-				gone = append(gone, key{repo, ref})
+		shadowed := map[string]bool{}
+		for _, old := range stored[repo] {
+			if last[old.ref] == nil {
+				gone = append(gone, key{repo, old.ref})
+			}
+			if old.shadowed {
+				shadowed[old.ref] = true
+			} else {
+				w.facets.add(old.facets, -1)
 			}
 		}
 		for _, e := range r.Entities {
@@ -125,6 +135,9 @@ func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) erro
 				return fmt.Errorf("repository %q: entity %q: %w", repo, e.Ref, err)
 			}
 			search[key{repo, e.Ref}] = searchText(e)
+			if !shadowed[e.Ref] {
+				w.facets.add(entityFacetValues(e), 1)
+			}
 		}
 		if buf, err = appendJSON(buf[:0], r.Facts); err != nil {
 			return fmt.Errorf("repository %q: encode facts: %w", repo, err)
@@ -168,24 +181,38 @@ func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) erro
 	return nil
 }
 
-// forget reads the refs stored for the named repositories and deletes
-// their scan problems, a statement or two per chunk of names.
-func (w *scanWriter) forget(ctx context.Context, names []any) (map[string][]string, error) {
-	stored := map[string][]string{}
+// storedEntity is what saving a repository needs to know of an entity it
+// declared before.
+type storedEntity struct {
+	ref      string
+	shadowed bool
+	facets   facetValues
+}
+
+// forget reads the entities stored for the named repositories and deletes
+// their scan problems, a statement or two per chunk of names. The rows read
+// stay locked until the save commits, so that a resolution committing in
+// between cannot change the shadowed flags the facet counts were corrected
+// by.
+func (w *scanWriter) forget(ctx context.Context, names []any) (map[string][]storedEntity, error) {
+	stored := map[string][]storedEntity{}
 	for len(names) > 0 {
 		chunk := names[:min(500, len(names))]
 		names = names[len(chunk):]
 		in := strings.Repeat("?, ", len(chunk)-1) + "?"
-		rows, err := w.tx.QueryContext(ctx, w.s.rebind(`SELECT repository, ref FROM entities WHERE repository IN (`+in+`)`), chunk...)
+		rows, err := w.tx.QueryContext(ctx, w.s.rebind(`SELECT repository, ref, shadowed, `+facetColumns+
+			` FROM entities WHERE repository IN (`+in+`)`+w.s.d.ForUpdate), chunk...)
 		if err != nil {
 			return nil, fmt.Errorf("read stored entities: %w", err)
 		}
 		err = eachRow(rows, func() error {
-			var repo, ref string
-			if err := rows.Scan(&repo, &ref); err != nil {
+			var repo string
+			var e storedEntity
+			var err error
+			if e.facets, err = scanFacetValues(rows, &repo, &e.ref, &e.shadowed); err != nil {
 				return err
 			}
-			stored[repo] = append(stored[repo], ref)
+			stored[repo] = append(stored[repo], e)
 			return nil
 		})
 		if err != nil {

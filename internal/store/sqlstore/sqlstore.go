@@ -39,6 +39,11 @@ type Dialect struct {
 	// prefers a narrow index plus a lookup per row to reading a covering
 	// index; PostgreSQL's estimates get it right without.
 	NoIndex func(col string) string
+	// ForUpdate is appended to a read inside a write transaction to lock
+	// the rows it reads until the transaction ends (" FOR UPDATE"), where
+	// writers run side by side. SQLite, whose one writer runs alone, needs
+	// none.
+	ForUpdate string
 	// AfterBulkWrite, if set, runs after a scan batch or a catalog
 	// resolution commits. SQLite uses it to keep the query planner's
 	// statistics in step with a catalog that grows from nothing.
@@ -55,7 +60,8 @@ type Store struct {
 	read *sql.DB
 	// sql holds the statements rebound for this dialect.
 	sql statements
-	// facets caches facet counts per catalog version.
+	// facets caches the facet counts of filters that facet_counts does not
+	// keep, per catalog version.
 	facets facetCache
 }
 
@@ -165,10 +171,13 @@ type txWriter struct {
 	s *Store
 	stmts
 	prepared map[string]*sql.Stmt
+	// facets collects what the transaction changes in facet_counts, which
+	// saveFacets writes before it commits.
+	facets facetDelta
 }
 
 func (s *Store) newTxWriter(tx *sql.Tx) txWriter {
-	return txWriter{s: s, stmts: stmts{tx: tx}, prepared: map[string]*sql.Stmt{}}
+	return txWriter{s: s, stmts: stmts{tx: tx}, prepared: map[string]*sql.Stmt{}, facets: facetDelta{}}
 }
 
 // bulk runs b for rows of args (b.width() values each), as many rows to a

@@ -18,6 +18,10 @@ const entityColumnsE = `e.repository, e.ref, e.kind, e.namespace, e.name, e.titl
 	e.owner, e.system, e.tier, e.language, e.tags, e.labels, e.annotations, e.spec, e.field_sources,
 	e.location_file, e.location_line, e.location_column, e.inferred`
 
+// facetColumns are the columns an entity's facet_counts rows come from,
+// in the order scanFacetValues reads them.
+const facetColumns = `kind, type, lifecycle, owner, language, tier`
+
 const repositoryColumns = `name, path, source, head, default_branch, scanned_at, status, error`
 
 const problemColumns = `repository, entity, location_file, location_line, location_column, code, message`
@@ -39,6 +43,10 @@ type statements struct {
 	ancestorsOf     string
 	shadowedAll     string
 	problemsResolve string
+
+	facetCountsAll    string
+	facetCountsOfKind string
+	facetCountsPrune  string
 
 	scanRunCreate   string
 	scanRunGet      string
@@ -69,6 +77,10 @@ func newStatements(rebind func(string) string) statements {
 		ancestorsOf:     rebind(`SELECT ancestor_ref FROM org_ancestors WHERE group_ref = ? ORDER BY depth`),
 		shadowedAll:     `SELECT repository, ref FROM entities WHERE shadowed = TRUE`,
 		problemsResolve: `SELECT id, ` + problemColumns + ` FROM problems WHERE origin = 'resolve'`,
+
+		facetCountsAll:    `SELECT field, value, entities FROM facet_counts`,
+		facetCountsOfKind: rebind(`SELECT field, value, entities FROM facet_counts WHERE kind = ?`),
+		facetCountsPrune:  `DELETE FROM facet_counts WHERE entities = 0`,
 
 		scanRunCreate:   rebind(`INSERT INTO scan_runs (total, started_at) VALUES (?, ?) RETURNING id`),
 		scanRunGet:      rebind(`SELECT id, total, started_at FROM scan_runs WHERE id = ?`),
@@ -198,15 +210,25 @@ var (
 		tuple: `(?, CAST(? AS INTEGER))`,
 		tail:  `)`,
 	}
+	// Shadowing returns the facet values of the rows whose flag it
+	// changed, which leave or join facet_counts. The flag is tested in the
+	// statement, not only in the set read before it, so that the rows
+	// returned are exactly those changed even when a scan wrote them in
+	// between.
 	shadow = bulkStatement{
-		head:  `UPDATE entities SET shadowed = TRUE WHERE (repository, ref) IN (VALUES `,
+		head:  `UPDATE entities SET shadowed = TRUE WHERE shadowed = FALSE AND (repository, ref) IN (VALUES `,
 		tuple: `(?, ?)`,
-		tail:  `)`,
+		tail:  `) RETURNING ` + facetColumns,
 	}
 	unshadow = bulkStatement{
-		head:  `UPDATE entities SET shadowed = FALSE WHERE (repository, ref) IN (VALUES `,
+		head:  `UPDATE entities SET shadowed = FALSE WHERE shadowed = TRUE AND (repository, ref) IN (VALUES `,
 		tuple: `(?, ?)`,
-		tail:  `)`,
+		tail:  `) RETURNING ` + facetColumns,
+	}
+	facetCountAdd = bulkStatement{
+		head:  `INSERT INTO facet_counts (kind, field, value, entities) VALUES `,
+		tuple: `(?, ?, ?, ?)`,
+		tail:  ` ON CONFLICT (kind, field, value) DO UPDATE SET entities = facet_counts.entities + excluded.entities`,
 	}
 	problemDelete = bulkStatement{
 		head:  `DELETE FROM problems WHERE id IN (`,

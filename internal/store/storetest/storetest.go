@@ -39,6 +39,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FacetsFollowWrites", testFacetsFollowWrites},
 		{"FactsList", testFactsList},
 		{"Scorecards", testScorecards},
+		{"FacetsMatchEntities", testFacetsMatchEntities},
+		{"FacetsUnderConcurrentWrites", testFacetsUnderConcurrentWrites},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
