@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -78,31 +79,20 @@ func (s *Store) EntityList(ctx context.Context, p *store.EntityListParams) ([]*p
 	if !ok {
 		return nil, 0, paved.Errorf(paved.EINVALID, "Unknown sort %q: use name, -name, owner, kind or tier.", p.Sort)
 	}
-	f := s.entityFilter(p, false)
-	// A substring search reads every entity's text once; counting in the
-	// same statement (a window over the matches) saves a second pass, and
-	// sorting only ids and names, then joining the page's rows, keeps the
-	// sort small. Without a search, the count reads a covering index in a
-	// query of its own, cheaper than counting the page query's matches.
-	query := `SELECT ` + entityColumnsE + f.from + f.where + ` ORDER BY ` + order + s.limitClause(p.Limit, p.Offset)
-	if f.search {
-		query = f.with + ` SELECT ` + entityColumnsE + `, page.total FROM (SELECT e.id, COUNT(*) OVER () AS total` +
-			f.from + f.where + ` ORDER BY ` + order + s.limitClause(p.Limit, p.Offset) +
-			`) page CROSS JOIN entities e WHERE e.id = page.id ORDER BY ` + order
+	t, err := s.sampleSearch(ctx, p)
+	if err != nil {
+		return nil, 0, s.err(err, "search entities")
 	}
-	rows, err := s.read.QueryContext(ctx, s.rebind(query), f.args...)
+	f := s.entityFilter(p, false, t)
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT `+entityColumnsE+f.from+f.where+
+		` ORDER BY `+order+s.limitClause(p.Limit, p.Offset)), f.args...)
 	if err != nil {
 		return nil, 0, s.err(err, "list entities")
 	}
 	defer rows.Close()
 	var list []*paved.Entity
-	total := -1
 	for rows.Next() {
-		var extra []any
-		if f.search {
-			extra = append(extra, &total)
-		}
-		e, err := scanEntity(rows, extra...)
+		e, err := scanEntity(rows)
 		if err != nil {
 			return nil, 0, s.err(err, "list entities")
 		}
@@ -111,17 +101,26 @@ func (s *Store) EntityList(ctx context.Context, p *store.EntityListParams) ([]*p
 	if err := rows.Err(); err != nil {
 		return nil, 0, s.err(err, "list entities")
 	}
-	if total < 0 {
-		// A tier filter alone is counted from the tier index; with other
-		// filters, from a covering index.
-		c := f
-		if filters(p) > 1 {
-			c = s.entityFilter(p, true)
-		}
-		total, err = s.count(ctx, len(list), p.Limit, p.Offset, c.with+` SELECT COUNT(*)`+c.from+c.where, c.args)
-		if err != nil {
-			return nil, 0, s.err(err, "count entities")
-		}
+	// The count reads a covering index in a query of its own, cheaper than
+	// counting the page query's matches. A tier filter alone is counted
+	// from the tier index; with other filters, from a covering index. A
+	// common term with no other filter is counted in the narrow search
+	// table alone, less the few shadowed declarations among its matches:
+	// looking each match up in entities would cost more than the count.
+	c := f
+	if filters(p) > 1 {
+		c = s.entityFilter(p, true, t)
+	}
+	query, args := c.with+` SELECT COUNT(*)`+c.from+c.where, c.args
+	if t != nil && !t.few && filters(p) == 1 {
+		query = `SELECT (SELECT COUNT(*) FROM entity_search s WHERE ` + t.match + `) -
+			(SELECT COUNT(*) FROM entities e CROSS JOIN entity_search s
+				WHERE e.shadowed = TRUE AND s.entity_id = e.id AND ` + t.match + `)`
+		args = []any{t.arg, t.arg}
+	}
+	total, err := s.count(ctx, len(list), p.Limit, p.Offset, query, args)
+	if err != nil {
+		return nil, 0, s.err(err, "count entities")
 	}
 	return list, total, nil
 }
@@ -160,7 +159,17 @@ func (s *Store) EntityFacets(ctx context.Context, p *store.EntityListParams) (ma
 }
 
 func (s *Store) entityFacets(ctx context.Context, p *store.EntityListParams) (map[string][]store.FacetCount, error) {
-	f := s.entityFilter(p, true)
+	t, err := s.sampleSearch(ctx, p)
+	if err != nil {
+		return nil, s.err(err, "search entities")
+	}
+	if t != nil {
+		// Facets read the values of every match: a common term's are
+		// found first and only they looked up, rather than every entity
+		// probed for the term.
+		t.first = true
+	}
+	f := s.entityFilter(p, true, t)
 	counts := newFacetCounts()
 	const combos = `kind, type, lifecycle, language, tier`
 	// scan reads rows of (combination or owner, count).
@@ -192,9 +201,9 @@ func (s *Store) entityFacets(ctx context.Context, p *store.EntityListParams) (ma
 	// a flag, the combination, the owner, the count.
 	comboSelect := `SELECT FALSE, ` + combos + `, '', COUNT(*)`
 	ownerSelect := `SELECT TRUE, '', '', '', '', -1, owner, COUNT(*)`
-	if f.search {
-		// A search would be repeated by each query: match once into a
-		// materialized set and count it in one statement.
+	if f.joined {
+		// Joining the search text would be repeated by each query: match
+		// once into a materialized set and count it in one statement.
 		q := f.cte(`m AS MATERIALIZED (SELECT e.kind, e.type, e.lifecycle, e.owner, e.language, e.tier`+f.from+f.where+`) `) +
 			comboSelect + ` FROM m GROUP BY ` + combos + ` UNION ALL ` + ownerSelect + ` FROM m GROUP BY owner`
 		rows, err := s.read.QueryContext(ctx, s.rebind(q), f.args...)
@@ -230,13 +239,64 @@ func (s *Store) entityFacets(ctx context.Context, p *store.EntityListParams) (ma
 	return sortFacets(counts), nil
 }
 
+// searchSample is how many matches of a substring search are read before
+// deciding how to search. A term with no more matches than this is rare:
+// its matches are looked up by id, which costs no more than reading them.
+// A commoner term is joined to the entities read in the order of the page,
+// so that the page fills after a few hundred rows rather than after
+// sorting every match.
+const searchSample = 1000
+
+// substringSearch is a substring search, once its matches are sampled.
+type substringSearch struct {
+	// few is true when ids holds every match (shadowed ones included).
+	few bool
+	ids []any
+	// match is the condition on s.search that selects the matches, with
+	// one placeholder for arg.
+	match string
+	arg   any
+	// first asks for a common term's matches to be found before the
+	// entities are read, rather than each entity read to be probed.
+	first bool
+}
+
+// sampleSearch samples the matches of p's search; nil when there is none.
+func (s *Store) sampleSearch(ctx context.Context, p *store.EntityListParams) (*substringSearch, error) {
+	if p.Query == nil || *p.Query == "" {
+		return nil, nil
+	}
+	q := strings.ToLower(*p.Query)
+	t := &substringSearch{match: `s.search LIKE ? ESCAPE '\'`, arg: "%" + escapeLike(q) + "%"}
+	if s.d.InStr {
+		t.match, t.arg = `instr(s.search, ?) > 0`, q
+	}
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT s.entity_id FROM entity_search s WHERE `+t.match+
+		` LIMIT `+strconv.Itoa(searchSample+1)), t.arg)
+	if err != nil {
+		return nil, err
+	}
+	err = eachRow(rows, func() error {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		t.ids = append(t.ids, id)
+		return nil
+	})
+	t.few = len(t.ids) <= searchSample
+	return t, err
+}
+
 // entityFilter is the FROM and WHERE clauses (with ? placeholders) and the
 // arguments that select the unshadowed entities matching p.
 type entityFilter struct {
 	// with is empty or a WITH clause the statement must start with.
 	with, from, where string
 	args              []any
-	search            bool // the filter includes a substring search
+	// joined is true when the filter joins the search text of a common
+	// term.
+	joined bool
 }
 
 // cte returns the filter's WITH clause followed by more common table
@@ -248,33 +308,15 @@ func (f entityFilter) cte(more string) string {
 	return f.with + ", " + more
 }
 
-// entityFilter returns the filter for p. covering asks for a filter that
-// the planner should answer from the covering indexes (led by kind and by
-// owner) rather than from the tier index, which would cost a lookup of the
-// wide row for every match: for counting and faceting, reading a whole
-// covering index is the cheaper.
-func (s *Store) entityFilter(p *store.EntityListParams, covering bool) entityFilter {
-	var f entityFilter
+// entityFilter returns the filter for p and its sampled search t, if any.
+// covering asks for a filter that the planner should answer from the
+// covering indexes (led by kind and by owner) rather than from the tier
+// index, which would cost a lookup of the wide row for every match: for
+// counting and faceting, reading a whole covering index is the cheaper.
+func (s *Store) entityFilter(p *store.EntityListParams, covering bool, t *substringSearch) entityFilter {
+	f := entityFilter{from: " FROM entities e"}
 	var b strings.Builder
-	if p.Query != nil && *p.Query != "" {
-		// The matches are found first, in a set of their own, and only
-		// they are looked up: left to plan the search as one join,
-		// PostgreSQL reads every entity in name order and probes each.
-		f.search = true
-		q := strings.ToLower(*p.Query)
-		if s.d.InStr {
-			f.with = `WITH s AS MATERIALIZED (SELECT entity_id FROM entity_search WHERE instr(search, ?) > 0)`
-			f.args = append(f.args, q)
-		} else {
-			f.with = `WITH s AS MATERIALIZED (SELECT entity_id FROM entity_search WHERE search LIKE ? ESCAPE '\')`
-			f.args = append(f.args, "%"+escapeLike(q)+"%")
-		}
-		f.from = " FROM s CROSS JOIN entities e"
-		b.WriteString(` WHERE e.id = s.entity_id AND e.shadowed = FALSE`)
-	} else {
-		f.from = " FROM entities e"
-		b.WriteString(" WHERE e.shadowed = FALSE")
-	}
+	b.WriteString(" WHERE e.shadowed = FALSE")
 	narrow := func(col string) string {
 		if covering && s.d.NoIndex != nil {
 			return s.d.NoIndex(col)
@@ -301,6 +343,29 @@ func (s *Store) entityFilter(p *store.EntityListParams, covering bool) entityFil
 		// index answer with one range per group.
 		b.WriteString(" AND e.owner IN (SELECT CAST(? AS TEXT) UNION ALL SELECT a.group_ref FROM org_ancestors a WHERE a.ancestor_ref = ?)")
 		f.args = append(f.args, *p.OrgNode, *p.OrgNode)
+	}
+	switch {
+	case t == nil:
+	case t.few && len(t.ids) == 0:
+		b.WriteString(" AND FALSE")
+	case t.few:
+		b.WriteString(" AND e.id IN (" + strings.Repeat("?, ", len(t.ids)-1) + "?)")
+		f.args = append(f.args, t.ids...)
+	case t.first:
+		f.joined = true
+		f.with = `WITH s AS MATERIALIZED (SELECT s.entity_id FROM entity_search s WHERE ` + t.match + `)`
+		f.from = " FROM s CROSS JOIN entities e"
+		b.WriteString(" AND e.id = s.entity_id")
+		f.args = append([]any{t.arg}, f.args...)
+	default:
+		// In SQLite a CROSS JOIN keeps entities the outer table, read in
+		// the order of the page (or of the index that serves the other
+		// filters); PostgreSQL plans the same from its estimate of the
+		// term's matches.
+		f.joined = true
+		f.from = " FROM entities e CROSS JOIN entity_search s"
+		b.WriteString(" AND s.entity_id = e.id AND " + t.match)
+		f.args = append(f.args, t.arg)
 	}
 	f.where = b.String()
 	return f

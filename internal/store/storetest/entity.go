@@ -1,8 +1,12 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/paved-dev/paved"
@@ -236,4 +240,149 @@ func counts(pairs ...any) []store.FacetCount {
 		out = append(out, store.FacetCount{Value: pairs[i].(string), Count: pairs[i+1].(int)})
 	}
 	return out
+}
+
+// testEntitySearch searches a catalog larger than a search's first sample
+// of matches, so that a common term takes the other plan (its matches
+// joined in the order of the page, counted apart), and compares every page,
+// total and facet count with the same search over the entities in memory.
+func testEntitySearch(t *testing.T, open func(t *testing.T) store.Store) {
+	ctx := context.Background()
+	s := open(t)
+	owners := []string{gEng, gPayments, gPaymentsCore, gWeb, gSales}
+	var visible []*paved.Entity
+	var results []*store.ScanResult
+	fork := Result(ResultOpts{Name: "fork"})
+	for r := range 15 {
+		res := Result(ResultOpts{Name: fmt.Sprintf("repo-%02d", r)})
+		for i := r * 100; i < r*100+100; i++ {
+			word, ref := "ledger", "component:default/"
+			if i%4 == 0 {
+				word = "cart"
+			}
+			if i%7 == 0 {
+				ref = "api:default/"
+			}
+			desc := "Handles " + word
+			if i%250 == 0 {
+				desc = "A Rare one"
+			}
+			o := EntityOpts{Ref: fmt.Sprintf("%ssvc-%04d-%s", ref, i, word), Title: fmt.Sprintf("Service %d", i),
+				Description: desc, Type: "service", Owner: owners[i%5], Tier: ptr(i%4 - 1), Language: "Go"}
+			e := Entity(o)
+			e.Repository = res.Repository.Name
+			res.Entities = append(res.Entities, e)
+			visible = append(visible, e)
+			if i%37 == 0 {
+				// The fork declares it again, with other values; resolution
+				// shadows the fork's declaration.
+				o.Owner, o.Title = gSales, "Fork of "+o.Title
+				c := Entity(o)
+				c.Repository = "fork"
+				fork.Entities = append(fork.Entities, c)
+			}
+		}
+		results = append(results, res)
+	}
+	save(t, s, append(results, fork)...)
+	r := &store.CatalogResolution{Ancestors: map[string][]string{gPayments: {gEng}, gPaymentsCore: {gPayments, gEng}}}
+	for _, e := range fork.Entities {
+		r.Shadowed = append(r.Shadowed, store.EntityKey{Repository: "fork", Ref: e.Ref})
+	}
+	resolve(t, s, r)
+
+	// want filters, sorts and pages visible as the store should.
+	below := map[string]bool{gPayments: true, gPaymentsCore: true} // the groups under gPayments, itself included
+	want := func(p store.EntityListParams) ([]string, int) {
+		var list []*paved.Entity
+		for _, e := range visible {
+			text := strings.ToLower(e.Name + "\n" + e.Title + "\n" + e.Description)
+			if (p.Query != nil && !strings.Contains(text, strings.ToLower(*p.Query))) ||
+				(p.Kind != nil && e.Kind != *p.Kind) || (p.Owner != nil && e.Owner != *p.Owner) ||
+				(p.Tier != nil && e.Tier != *p.Tier) || (p.OrgNode != nil && !below[e.Owner]) {
+				continue
+			}
+			list = append(list, e)
+		}
+		slices.SortFunc(list, func(a, b *paved.Entity) int {
+			switch p.Sort {
+			case "-name":
+				return strings.Compare(b.Name, a.Name)
+			case "owner":
+				return cmp.Or(strings.Compare(a.Owner, b.Owner), strings.Compare(a.Name, b.Name))
+			case "kind":
+				return cmp.Or(strings.Compare(a.Kind, b.Kind), strings.Compare(a.Name, b.Name))
+			case "tier":
+				return cmp.Or(cmp.Compare(a.Tier, b.Tier), strings.Compare(a.Name, b.Name))
+			}
+			return strings.Compare(a.Name, b.Name)
+		})
+		page := list[min(p.Offset, len(list)):]
+		if p.Limit > 0 {
+			page = page[:min(p.Limit, len(page))]
+		}
+		return refs(page), len(list)
+	}
+
+	var cases []store.EntityListParams
+	for _, sort := range []string{"", "-name", "owner", "kind", "tier"} {
+		for _, offset := range []int{0, 50, 1050, 1200} {
+			cases = append(cases, store.EntityListParams{Query: ptr("ledger"), Sort: sort, Offset: offset, Limit: 50})
+		}
+	}
+	cases = append(cases,
+		store.EntityListParams{Query: ptr("LEDGER"), Kind: ptr(paved.KindComponent), Offset: 40, Limit: 20},
+		store.EntityListParams{Query: ptr("ledger"), Kind: ptr(paved.KindAPI), Sort: "owner"},
+		store.EntityListParams{Query: ptr("ledger"), Owner: ptr(gWeb), Limit: 10},
+		store.EntityListParams{Query: ptr("ledger"), Tier: ptr(0), Offset: 5},
+		store.EntityListParams{Query: ptr("ledger"), OrgNode: ptr(gPayments), Sort: "-name", Limit: 30, Offset: 30},
+		store.EntityListParams{Query: ptr("edge"), Limit: 50, Offset: 999},
+		store.EntityListParams{Query: ptr("rare")},
+		store.EntityListParams{Query: ptr("svc-00"), Sort: "owner", Offset: 10, Limit: 25},
+		store.EntityListParams{Query: ptr("fork of")},
+	)
+	for _, p := range cases {
+		list, total, err := s.EntityList(ctx, &p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantRefs, wantTotal := want(p)
+		equal(t, "refs of "+js(p), refs(list), wantRefs)
+		equal(t, "total of "+js(p), total, wantTotal)
+	}
+
+	for _, p := range []store.EntityListParams{
+		{Query: ptr("ledger")}, {Query: ptr("Ledger"), Kind: ptr(paved.KindAPI)}, {Query: ptr("rare")},
+	} {
+		got, err := s.EntityFacets(ctx, &p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Every entity here has type service and language Go; kind,
+		// owner and tier vary.
+		byKind, byOwner, byTier := map[string]int{}, map[string]int{}, map[string]int{}
+		_, n := want(p)
+		all := p
+		all.Limit = n
+		list, _, err := s.EntityList(ctx, &all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range list {
+			byKind[e.Kind]++
+			byOwner[e.Owner]++
+			byTier[fmt.Sprint(e.Tier)]++
+		}
+		for field, m := range map[string]map[string]int{"kind": byKind, "owner": byOwner, "tier": byTier,
+			"type": {"service": n}, "language": {"Go": n}} {
+			gotM := map[string]int{}
+			for _, c := range got[field] {
+				gotM[c.Value] = c.Count
+			}
+			if n == 0 {
+				m = map[string]int{}
+			}
+			equal(t, "facet "+field+" of "+js(p), gotM, m)
+		}
+	}
 }

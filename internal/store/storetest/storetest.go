@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EntityGet", testEntityGet},
 		{"EntityList", testEntityList},
 		{"EntityFacets", testEntityFacets},
+		{"EntitySearch", testEntitySearch},
 		{"EntityAll", testEntityAll},
 		{"CatalogResolutionSave", testCatalogResolutionSave},
 		{"OrgAncestors", testOrgAncestors},
