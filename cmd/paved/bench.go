@@ -359,9 +359,9 @@ type catalogQuery struct {
 	params store.EntityListParams
 	facets bool
 	// uncached measures the first read after a catalog write: facet
-	// counts are cached per catalog version. afterResolution measures the
-	// first read after a resolution by the same store, which recounts the
-	// most common facets as part of resolving.
+	// counts under filters are cached per catalog version, while the
+	// whole catalog's and one kind's are kept up to date by the writes.
+	// afterResolution measures the first read after a resolution.
 	uncached, afterResolution bool
 }
 
@@ -374,13 +374,16 @@ func catalogQueries() []catalogQuery {
 		{name: "filter owner", params: store.EntityListParams{Owner: s("group:default/team-0042"), Limit: 50}},
 		{name: "filter org node (a VP)", params: store.EntityListParams{OrgNode: s("group:default/vp-01"), Limit: 50}},
 		{name: "filter language+tier+lifecycle", params: store.EntityListParams{Language: s("Go"), Tier: i(0), Lifecycle: s("production"), Limit: 50}},
-		{name: "search substring", params: store.EntityListParams{Query: s("ledger"), Limit: 50}},
-		{name: "facets, whole catalog (cached per catalog version)", params: store.EntityListParams{}, facets: true},
+		{name: "search substring, common (20% of rows)", params: store.EntityListParams{Query: s("ledger"), Limit: 50}},
+		{name: "search substring, selective (0.1% of rows)", params: store.EntityListParams{Query: s("0421"), Limit: 50}},
+		{name: "facets, whole catalog", params: store.EntityListParams{}, facets: true},
 		{name: "facets, whole catalog, first read after a write", params: store.EntityListParams{}, facets: true, uncached: true},
+		{name: "facets, components, first read after a write", params: store.EntityListParams{Kind: s(paved.KindComponent)}, facets: true, uncached: true},
 		{name: "facets, components, first read after a resolution", params: store.EntityListParams{Kind: s(paved.KindComponent)}, facets: true, afterResolution: true},
 		{name: "facets, components (the catalog page)", params: store.EntityListParams{Kind: s(paved.KindComponent)}, facets: true},
 		{name: "facets, org node (a director), after a write", params: store.EntityListParams{OrgNode: s("group:default/director-003")}, facets: true, uncached: true},
 		{name: "facets, search substring, after a write", params: store.EntityListParams{Query: s("ledger")}, facets: true, uncached: true},
+		{name: "facets, selective search, after a write", params: store.EntityListParams{Query: s("0421")}, facets: true, uncached: true},
 	}
 }
 
@@ -390,14 +393,13 @@ func measureQuery(ctx context.Context, st store.Store, res *store.CatalogResolut
 		switch {
 		case q.afterResolution:
 			// An unchanged resolution writes nothing but commits, moving
-			// the catalog version on; the resolving store then recounts
-			// the common facets itself.
+			// the catalog version on.
 			if err := st.CatalogResolutionSave(ctx, res); err != nil {
 				return 0, err
 			}
 		case q.uncached:
-			// Saving one repository again moves the version on without
-			// warming anything: what another process's first read sees.
+			// Saving one repository again moves the version on: what
+			// another process's first read sees.
 			r := &store.ScanResult{Repository: paved.Repository{Name: "bench-touch", Status: paved.RepositoryOK, ScannedAt: time.Now()}, Facts: paved.Facts{}}
 			if err := st.ScanResultSaveMany(ctx, []*store.ScanResult{r}); err != nil {
 				return 0, err
