@@ -38,9 +38,11 @@ type Scorecard struct {
 	// Inputs are the facts the checks read, by path ("dockerfile.user"),
 	// each in a short form (long values as their size and a hash), so that
 	// the next evaluation can say which fact changed from what to what.
-	Inputs      map[string]string `json:"inputs"`
-	Standards   string            `json:"standards"` // hash of the standards version
-	EvaluatedAt time.Time         `json:"evaluated_at"`
+	Inputs map[string]string `json:"inputs"`
+	// Standards is the hash of the standards version under which the
+	// results last changed.
+	Standards   string    `json:"standards"`
+	EvaluatedAt time.Time `json:"evaluated_at"`
 }
 
 // Result returns the result of the check, or nil.

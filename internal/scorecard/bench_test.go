@@ -2,31 +2,17 @@ package scorecard
 
 import (
 	"fmt"
-	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"github.com/paved-dev/paved/internal/facts"
 )
 
-// benchStandards returns the built-in checks repeated (with new ids) up to
-// n checks, as one standards set.
 func benchStandards(tb testing.TB, n int) *Standards {
 	tb.Helper()
-	def := Default()
-	var b strings.Builder
-	b.WriteString("levels: [bronze, silver, gold]\npushed_facts: [vulns]\nchecks:\n")
-	for i := 0; i < n; i++ {
-		c := def.Checks[i%len(def.Checks)]
-		fmt.Fprintf(&b, "  - id: %s-%d\n    name: %q\n    level: %s\n    expr: %q\n", c.ID, i, c.Name, c.Level, c.Expr)
-		if c.AppliesTo != "" {
-			fmt.Fprintf(&b, "    applies_to: %q\n", c.AppliesTo)
-		}
-	}
-	s, err := Load(fstest.MapFS{"s.yaml": &fstest.MapFile{Data: []byte(b.String())}}, "bench")
-	if err != nil || s.Err() != nil {
-		tb.Fatal(err, s.Err())
+	s, err := Synthetic(n)
+	if err != nil {
+		tb.Fatal(err)
 	}
 	return s
 }

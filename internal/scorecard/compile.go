@@ -124,6 +124,12 @@ type compiled struct {
 	segs  map[string][]string
 	// loops: the expression iterates (all, exists, map, filter…).
 	loops bool
+	// wholeNamespaces are namespaces used whole (facts.x, not has() and
+	// not a field of it); wholeFacts: facts itself is used other than
+	// through a namespace (facts[k], size(facts)). Both tell grading to
+	// decode more than the paths.
+	wholeNamespaces []string
+	wholeFacts      bool
 }
 
 func hasLoop(a *celast.AST) bool {
@@ -234,8 +240,13 @@ func (sizeEstimator) EstimateCallCost(string, string, *checker.AstNode, []checke
 func (c *compiled) collectPaths(a *celast.AST, pushed []string, bad func(id int64, format string, args ...any) *Problem) *Problem {
 	inner := map[int64]bool{}
 	var chains []celast.Expr
+	factsIdents, factsChains := 0, 0
 	celast.PostOrderVisit(a.Expr(), celast.NewExprVisitor(func(e celast.Expr) {
 		switch e.Kind() {
+		case celast.IdentKind:
+			if e.AsIdent() == "facts" {
+				factsIdents++
+			}
 		case celast.SelectKind:
 			inner[e.AsSelect().Operand().ID()] = true
 			chains = append(chains, e)
@@ -262,6 +273,10 @@ func (c *compiled) collectPaths(a *celast.AST, pushed []string, bad func(id int6
 		if root != "facts" {
 			continue
 		}
+		factsChains++
+		if len(segs) == 1 && !testOnly {
+			c.wholeNamespaces = append(c.wholeNamespaces, segs[0])
+		}
 		display := displayPath(segs)
 		if testOnly {
 			display = "has:" + display
@@ -269,6 +284,7 @@ func (c *compiled) collectPaths(a *celast.AST, pushed []string, bad func(id int6
 		c.paths = append(c.paths, display)
 		c.segs[display] = segs
 	}
+	c.wholeFacts = factsIdents != factsChains
 	return nil
 }
 

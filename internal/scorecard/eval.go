@@ -41,17 +41,20 @@ type Input struct {
 	vars    activation
 }
 
-// NewInput normalizes a facts document into plain JSON values (maps,
-// lists, strings, bools, int64 for whole numbers, float64 otherwise),
-// whether the values are the collectors' Go structs or decoded JSON.
-func NewInput(svc Service, fs paved.Facts) (*Input, error) {
+// NewInput normalizes the needed parts of a facts document into plain JSON
+// values (maps, lists, strings, bools, int64 for whole numbers, float64
+// otherwise), whether the values are the collectors' Go structs, decoded
+// JSON or undecoded JSON (json.RawMessage).
+func NewInput(svc Service, fs paved.Facts, need Needs) (*Input, error) {
 	m := make(map[string]any, len(fs))
 	for ns, f := range fs {
-		v, err := normalize(f.Value)
+		v, ok, err := need.prune(ns, f.Value)
 		if err != nil {
 			return nil, fmt.Errorf("facts of %s: namespace %s: %w", svc.Ref, ns, err)
 		}
-		m[ns] = v
+		if ok {
+			m[ns] = v
+		}
 	}
 	tags := make([]any, len(svc.Tags))
 	for i, t := range svc.Tags {
@@ -109,9 +112,12 @@ func normalize(v any) (any, error) {
 		return out, nil
 	}
 	// A collector's struct: through JSON, as the store would keep it.
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
+	b, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return nil, err
+		}
 	}
 	var out any
 	if err := json.Unmarshal(b, &out); err != nil {
@@ -338,6 +344,13 @@ func digest(v any) string {
 				h.Write([]byte{','})
 			}
 			h.Write([]byte{']'})
+		case string:
+			h.Write([]byte{'s'})
+			h.Write([]byte(x))
+		case int64:
+			h.Write(strconv.AppendInt([]byte{'i'}, x, 10))
+		case bool:
+			h.Write(strconv.AppendBool([]byte{'b'}, x))
 		default:
 			fmt.Fprintf(h, "%T:%v", x, x)
 		}

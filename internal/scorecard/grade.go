@@ -181,7 +181,7 @@ func (g *Grader) load(ctx context.Context, repos []string) ([]*Input, map[string
 			picked = append(picked, e)
 		}
 	}
-	ins, err := Inputs(picked, facts)
+	ins, err := Inputs(picked, facts, g.Standards.Needs())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -208,9 +208,10 @@ func (g *Grader) load(ctx context.Context, repos []string) ([]*Input, map[string
 	return ins, prev, nil
 }
 
-// Inputs builds the inputs of entities from their facts (by ref), on all
-// cores. An entity without facts is graded on its catalog fields alone.
-func Inputs(entities []*paved.Entity, facts map[string]paved.Facts) ([]*Input, error) {
+// Inputs builds the inputs of entities from their facts (by ref), decoding
+// what need names, on all cores. An entity without facts is graded on its
+// catalog fields alone.
+func Inputs(entities []*paved.Entity, facts map[string]paved.Facts, need Needs) ([]*Input, error) {
 	out := make([]*Input, len(entities))
 	errs := make([]error, len(entities))
 	var wg sync.WaitGroup
@@ -218,7 +219,7 @@ func Inputs(entities []*paved.Entity, facts map[string]paved.Facts) ([]*Input, e
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(entities); i += workers {
-				out[i], errs[i] = NewInput(ServiceOf(entities[i]), facts[entities[i].Ref])
+				out[i], errs[i] = NewInput(ServiceOf(entities[i]), facts[entities[i].Ref], need)
 			}
 		})
 	}
@@ -227,8 +228,10 @@ func Inputs(entities []*paved.Entity, facts map[string]paved.Facts) ([]*Input, e
 }
 
 // sameCard reports whether two scorecards hold the same grades and inputs.
+// The standards hash is left out: a new standards version rewrites only
+// the scorecards whose results it changes.
 func sameCard(a, b *paved.Scorecard) bool {
-	return a.Level == b.Level && a.Standards == b.Standards && slices.Equal(a.Results, b.Results) && maps.Equal(a.Inputs, b.Inputs)
+	return a.Level == b.Level && slices.Equal(a.Results, b.Results) && maps.Equal(a.Inputs, b.Inputs)
 }
 
 // Day is the snapshot day of t (UTC).

@@ -213,7 +213,7 @@ func input(t testing.TB, svc Service, fs map[string]any) *Input {
 	for ns, v := range fs {
 		doc[ns] = paved.Fact{Namespace: ns, Value: v}
 	}
-	in, err := NewInput(svc, doc)
+	in, err := NewInput(svc, doc, Needs{All: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func LoadForecast(ctx context.Context, st store.Store, current, proposed *Standa
 	if err != nil {
 		return nil, err
 	}
-	ins, err := Inputs(comps, facts)
+	ins, err := Inputs(comps, facts, current.Needs().Union(proposed.Needs()))
 	if err != nil {
 		return nil, err
 	}

@@ -91,6 +91,8 @@ type Store interface {
 	// FactsList returns the facts documents (pushed facts laid over
 	// collected ones, as FactsGet) of every unshadowed component, by
 	// entity ref; with repositories, only of the components they declare.
+	// Values are undecoded JSON (json.RawMessage), for the caller to
+	// decode what it needs.
 	FactsList(ctx context.Context, repositories []string) (map[string]paved.Facts, error)
 	// StandardsGet returns the standards in force, or ErrNotFound.
 	StandardsGet(ctx context.Context) (*StoredStandards, error)

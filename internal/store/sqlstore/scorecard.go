@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paved-dev/paved"
@@ -16,7 +18,8 @@ import (
 )
 
 // FactsList returns the facts of every unshadowed component (of the given
-// repositories, if any), pushed facts laid over collected ones.
+// repositories, if any), pushed facts laid over collected ones. Values are
+// left undecoded (json.RawMessage): grading decodes only what it reads.
 func (s *Store) FactsList(ctx context.Context, repositories []string) (map[string]paved.Facts, error) {
 	query := `SELECT e.ref, f.document FROM entities e LEFT JOIN facts f ON f.repository = e.repository
 		WHERE e.kind = 'Component' AND e.shadowed = FALSE`
@@ -34,27 +37,42 @@ func (s *Store) FactsList(ctx context.Context, repositories []string) (map[strin
 	if err != nil {
 		return nil, s.err(err, "list facts")
 	}
-	out := map[string]paved.Facts{}
+	type row struct {
+		ref string
+		doc []byte
+	}
+	var read []row
 	err = eachRow(rows, func() error {
-		var ref string
-		var doc []byte
-		if err := rows.Scan(&ref, &doc); err != nil {
-			return err
-		}
-		f := paved.Facts{}
-		if len(doc) > 0 {
-			if err := json.Unmarshal(doc, &f); err != nil {
-				return fmt.Errorf("facts of %q: decode stored JSON: %w", ref, err)
-			}
-			if f == nil {
-				f = paved.Facts{}
-			}
-		}
-		out[ref] = f
-		return nil
+		var r row
+		err := rows.Scan(&r.ref, &r.doc)
+		read = append(read, r)
+		return err
 	})
 	if err != nil {
 		return nil, s.err(err, "list facts")
+	}
+	// Decoding (the top level only) is most of the cost: on every core.
+	docs := make([]paved.Facts, len(read))
+	errs := make([]error, len(read))
+	var wg sync.WaitGroup
+	workers := runtime.GOMAXPROCS(0)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(read); i += workers {
+				docs[i], errs[i] = decodeRawFacts(read[i].doc)
+				if errs[i] != nil {
+					errs[i] = fmt.Errorf("facts of %q: decode stored JSON: %w", read[i].ref, errs[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := make(map[string]paved.Facts, len(read))
+	for i, r := range read {
+		out[r.ref] = docs[i]
 	}
 	// Pushed facts are few (one row per entity and namespace); read them
 	// all and keep those of the components listed.
@@ -73,14 +91,36 @@ func (s *Store) FactsList(ctx context.Context, repositories []string) (map[strin
 		if !ok {
 			return nil
 		}
-		if err := json.Unmarshal(value, &f.Value); err != nil {
-			return fmt.Errorf("pushed fact %q of %q: decode stored JSON: %w", f.Namespace, entity, err)
+		if !json.Valid(value) {
+			return fmt.Errorf("pushed fact %q of %q: stored value is not JSON", f.Namespace, entity)
 		}
-		f.CollectedAt = f.CollectedAt.UTC()
+		f.Value, f.CollectedAt = json.RawMessage(value), f.CollectedAt.UTC()
 		doc[f.Namespace] = f
 		return nil
 	})
 	return out, s.err(err, "list pushed facts")
+}
+
+// decodeRawFacts reads a stored facts document, leaving each value as
+// undecoded JSON.
+func decodeRawFacts(doc []byte) (paved.Facts, error) {
+	f := paved.Facts{}
+	if len(doc) == 0 {
+		return f, nil
+	}
+	var raw map[string]struct {
+		Namespace   string          `json:"namespace"`
+		Value       json.RawMessage `json:"value"`
+		Source      string          `json:"source"`
+		CollectedAt time.Time       `json:"collected_at"`
+	}
+	if err := json.Unmarshal(doc, &raw); err != nil {
+		return nil, err
+	}
+	for ns, r := range raw {
+		f[ns] = paved.Fact{Namespace: r.Namespace, Value: r.Value, Source: r.Source, CollectedAt: r.CollectedAt}
+	}
+	return f, nil
 }
 
 // StandardsGet returns the standards in force, or store.ErrNotFound.
@@ -122,10 +162,64 @@ var (
 	}
 )
 
-// cardDocument is how a scorecard's results and inputs are stored.
-type cardDocument struct {
-	Results []paved.CheckResult `json:"results"`
-	Inputs  map[string]string   `json:"inputs"`
+// A scorecard's results and inputs are stored as lines of text rather than
+// JSON: a fleet-wide grading pass reads and writes 10,000 of them, and
+// this is about a third of the size and several times faster to read.
+//
+//	r<status><coming><check id>[\t<message>]   one per result, in order
+//	i<path>\t<value>                           one per input
+//
+// status is one letter (p pass, f fail, n not applicable, u unknown, e
+// error); coming is '+' or '-'. Newlines in messages become spaces.
+var (
+	statusLetter = map[paved.CheckStatus]byte{paved.CheckPass: 'p', paved.CheckFail: 'f', paved.CheckNotApplicable: 'n', paved.CheckUnknown: 'u', paved.CheckError: 'e'}
+	letterStatus = map[byte]paved.CheckStatus{'p': paved.CheckPass, 'f': paved.CheckFail, 'n': paved.CheckNotApplicable, 'u': paved.CheckUnknown, 'e': paved.CheckError}
+)
+
+func appendCard(b []byte, c *paved.Scorecard) []byte {
+	for _, r := range c.Results {
+		coming := byte('-')
+		if r.Coming {
+			coming = '+'
+		}
+		b = append(b, 'r', statusLetter[r.Status], coming)
+		b = append(b, r.Check...)
+		if r.Message != "" {
+			b = append(b, '\t')
+			b = append(b, strings.NewReplacer("\n", " ", "\r", " ").Replace(r.Message)...)
+		}
+		b = append(b, '\n')
+	}
+	for _, k := range slices.Sorted(maps.Keys(c.Inputs)) {
+		b = append(b, 'i')
+		b = append(b, k...)
+		b = append(b, '\t')
+		b = append(b, strings.NewReplacer("\n", " ", "\r", " ").Replace(c.Inputs[k])...)
+		b = append(b, '\n')
+	}
+	return b
+}
+
+func decodeCard(c *paved.Scorecard, doc string) error {
+	c.Inputs = map[string]string{}
+	for line := range strings.Lines(doc) {
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case len(line) >= 3 && line[0] == 'r':
+			st, ok := letterStatus[line[1]]
+			if !ok {
+				return fmt.Errorf("unknown status %q", line[1])
+			}
+			id, msg, _ := strings.Cut(line[3:], "\t")
+			c.Results = append(c.Results, paved.CheckResult{Check: id, Status: st, Message: msg, Coming: line[2] == '+'})
+		case len(line) >= 1 && line[0] == 'i':
+			k, v, _ := strings.Cut(line[1:], "\t")
+			c.Inputs[k] = v
+		default:
+			return fmt.Errorf("unreadable line %q", line)
+		}
+	}
+	return nil
 }
 
 // ScorecardSave writes one grading pass in one transaction. It does not
@@ -148,12 +242,10 @@ func (s *Store) ScorecardSave(ctx context.Context, p *store.ScorecardSaveParams)
 		}
 	}
 	args := make([]any, 0, 5*len(p.Cards))
+	var buf []byte
 	for _, c := range p.Cards {
-		doc, err := json.Marshal(cardDocument{Results: c.Results, Inputs: c.Inputs})
-		if err != nil {
-			return fmt.Errorf("scorecard of %q: encode: %w", c.Service, err)
-		}
-		args = append(args, c.Service, c.Level, c.Standards, string(doc), dbTime(c.EvaluatedAt))
+		buf = appendCard(buf[:0], c)
+		args = append(args, c.Service, c.Level, c.Standards, string(buf), dbTime(c.EvaluatedAt))
 	}
 	if err := w.bulk(ctx, scorecardUpsert, args, nil); err != nil {
 		return s.err(err, "save scorecards")
@@ -186,15 +278,14 @@ const scorecardColumns = `service, level, standards, document, evaluated_at`
 
 func scanScorecard(row rowScanner) (*paved.Scorecard, error) {
 	var c paved.Scorecard
-	var doc []byte
+	var doc string
 	if err := row.Scan(&c.Service, &c.Level, &c.Standards, &doc, &c.EvaluatedAt); err != nil {
 		return nil, err
 	}
-	var d cardDocument
-	if err := json.Unmarshal(doc, &d); err != nil {
-		return nil, fmt.Errorf("scorecard of %q: decode stored JSON: %w", c.Service, err)
+	if err := decodeCard(&c, doc); err != nil {
+		return nil, fmt.Errorf("scorecard of %q: decode stored document: %w", c.Service, err)
 	}
-	c.Results, c.Inputs, c.EvaluatedAt = d.Results, d.Inputs, c.EvaluatedAt.UTC()
+	c.EvaluatedAt = c.EvaluatedAt.UTC()
 	return &c, nil
 }
 
@@ -300,6 +391,3 @@ func (s *Store) LevelHistory(ctx context.Context, p *store.LevelHistoryParams) (
 	})
 	return out, s.err(err, "level history")
 }
-
-// Day formats t as a snapshot day.
-func Day(t time.Time) string { return t.UTC().Format(time.DateOnly) }

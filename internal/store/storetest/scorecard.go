@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"testing"
@@ -36,11 +37,19 @@ func testFactsList(t *testing.T, open func(t *testing.T) store.Store) {
 		t.Errorf("FactsList(nil) = %v, want the unshadowed components %v", got, want)
 	}
 	ledger := all["component:default/ledger"]
-	if v, ok := ledger["files"].Value.(map[string]any); !ok || v["has_readme"] != true {
-		t.Errorf("collected facts of ledger: %+v", ledger["files"])
+	value := func(ns string) map[string]any {
+		raw, ok := ledger[ns].Value.(json.RawMessage)
+		var v map[string]any
+		if !ok || json.Unmarshal(raw, &v) != nil {
+			t.Errorf("%s of ledger is not undecoded JSON: %#v", ns, ledger[ns].Value)
+		}
+		return v
 	}
-	if v, ok := ledger["vulns"].Value.(map[string]any); !ok || v["critical"] != float64(2) || ledger["vulns"].Source != "push by ci:scan" {
-		t.Errorf("pushed facts of ledger: %+v", ledger["vulns"])
+	if v := value("files"); v["has_readme"] != true {
+		t.Errorf("collected facts of ledger: %+v", v)
+	}
+	if v := value("vulns"); v["critical"] != float64(2) || ledger["vulns"].Source != "push by ci:scan" {
+		t.Errorf("pushed facts of ledger: %+v %+v", v, ledger["vulns"])
 	}
 	some, err := s.FactsList(ctx, []string{"ledger", "crm"})
 	if err != nil || len(some) != 2 || some["component:default/crm"] == nil {

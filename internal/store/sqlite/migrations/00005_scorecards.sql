@@ -2,7 +2,7 @@
 -- history of transitions and a daily level per service. Keep in step with
 -- the other dialect's file of the same name (TestMigrationsMatch).
 -- Documents are TEXT in both dialects: they are read and written whole,
--- never queried inside.
+-- never queried inside (a scorecard's is lines of text; see sqlstore).
 
 -- +goose Up
 -- standards is the one standards version in force: its checks as JSON,
@@ -17,7 +17,8 @@ CREATE TABLE standards (
     evaluated_at TIMESTAMP NOT NULL
 );
 
--- scorecards holds each graded service's results, keyed by entity ref.
+-- scorecards holds each graded service's results, keyed by entity ref;
+-- standards is the version under which they last changed.
 CREATE TABLE scorecards (
     service      TEXT NOT NULL PRIMARY KEY,
     level        TEXT NOT NULL,
