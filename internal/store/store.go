@@ -109,6 +109,11 @@ type Store interface {
 	// LevelHistory counts services per day and level from the daily
 	// snapshots, for one service, the services of an org node, or all.
 	LevelHistory(ctx context.Context, p *LevelHistoryParams) ([]LevelCount, error)
+
+	// The deploy gate, waivers, approvals and the audit log (gate.go).
+	GateStore
+	// Events, feeds, subscriptions and webhook deliveries (feed.go).
+	FeedStore
 }
 
 // StoredStandards is the standards version in force.

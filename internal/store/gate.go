@@ -1,0 +1,5 @@
+package store
+
+// GateStore stores the deploy gate's decisions, waivers, approvals and the
+// audit log.
+type GateStore interface{}
