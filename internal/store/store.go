@@ -18,6 +18,8 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("conflict")
+	// ErrNotSupported is a capability one database does not have.
+	ErrNotSupported = errors.New("not supported")
 )
 
 // Store is the storage seam.

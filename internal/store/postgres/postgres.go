@@ -76,6 +76,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		NoLimit:        "ALL",
 		ForUpdate:      " FOR UPDATE",
 		TranslateError: translateError,
+		Notify:         `SELECT pg_notify('` + changeChannel + `', CAST($1 AS TEXT))`,
+		Listen:         func(ctx context.Context, fn func()) error { return listen(ctx, cfg, fn) },
 	}, db, db)}, nil
 }
 
@@ -114,4 +116,27 @@ func translateError(err error) error {
 		return fmt.Errorf("%w: %w", store.ErrNotFound, err)
 	}
 	return err
+}
+
+// changeChannel is the channel the change log is announced on.
+const changeChannel = "paved_changes"
+
+// listen holds a connection of its own in LISTEN and calls fn for every
+// notification until ctx ends. A broken connection returns its error; the
+// caller reconnects (and polls meanwhile).
+func listen(ctx context.Context, cfg *pgx.ConnConfig, fn func()) error {
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+changeChannel); err != nil {
+		return err
+	}
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		fn()
+	}
 }

@@ -48,6 +48,11 @@ type Dialect struct {
 	// resolution commits. SQLite uses it to keep the query planner's
 	// statistics in step with a catalog that grows from nothing.
 	AfterBulkWrite func(ctx context.Context, db *sql.DB) error
+	// Notify, if set, is a statement that tells other processes the change
+	// log grew (PostgreSQL: pg_notify), run in the transaction that grows
+	// it; Listen, if set, waits for those notifications.
+	Notify string
+	Listen func(ctx context.Context, fn func()) error
 }
 
 // Store implements store.Store on top of database/sql. Drivers embed it.

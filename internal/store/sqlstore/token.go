@@ -3,27 +3,32 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/store"
 )
 
-const tokenColumns = `id, name, subject, kind, hash, created_at, expires_at, revoked_at`
+const tokenColumns = `id, name, subject, kind, scopes, hash, created_at, expires_at, revoked_at`
 
 // TokenInsert stores a token and sets its ID.
 func (s *Store) TokenInsert(ctx context.Context, t *paved.Token) error {
-	err := s.write.QueryRowContext(ctx, s.rebind(`INSERT INTO tokens (name, subject, kind, hash, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`),
-		t.Name, t.Subject, t.Kind, t.Hash, dbTime(t.CreatedAt), dbTime(t.ExpiresAt)).Scan(&t.ID)
+	err := s.write.QueryRowContext(ctx, s.rebind(`INSERT INTO tokens (name, subject, kind, scopes, hash, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		t.Name, t.Subject, t.Kind, strings.Join(t.Scopes, ","), t.Hash, dbTime(t.CreatedAt), dbTime(t.ExpiresAt)).Scan(&t.ID)
 	return s.err(err, "insert token")
 }
 
 func scanToken(row interface{ Scan(...any) error }) (*paved.Token, error) {
 	var t paved.Token
 	var revoked sql.NullTime
-	if err := row.Scan(&t.ID, &t.Name, &t.Subject, &t.Kind, &t.Hash, &t.CreatedAt, &t.ExpiresAt, &revoked); err != nil {
+	var scopes string
+	if err := row.Scan(&t.ID, &t.Name, &t.Subject, &t.Kind, &scopes, &t.Hash, &t.CreatedAt, &t.ExpiresAt, &revoked); err != nil {
 		return nil, err
+	}
+	if scopes != "" {
+		t.Scopes = strings.Split(scopes, ",")
 	}
 	t.CreatedAt, t.ExpiresAt = t.CreatedAt.UTC(), t.ExpiresAt.UTC()
 	if revoked.Valid {

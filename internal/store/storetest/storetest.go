@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FacetsFollowWrites", testFacetsFollowWrites},
 		{"FactsList", testFactsList},
 		{"Scorecards", testScorecards},
+		{"Gate", testGate},
+		{"ChangeListen", testChangeListen},
 		{"FacetsMatchEntities", testFacetsMatchEntities},
 		{"FacetsUnderConcurrentWrites", testFacetsUnderConcurrentWrites},
 	}

@@ -1,0 +1,85 @@
+-- The deploy gate: decisions, waivers, approvals, the audit log, and the
+-- change log replicas follow. Keep in step with the other dialect's file of
+-- the same name (TestMigrationsMatch).
+
+-- +goose Up
+-- Tokens of CI pipelines name the services they may act for.
+ALTER TABLE tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
+
+-- gate_decisions keeps every decision with its inputs (a JSON document),
+-- so that it can be explained later.
+CREATE TABLE gate_decisions (
+    id          TEXT NOT NULL PRIMARY KEY,
+    at          TIMESTAMPTZ NOT NULL,
+    service     TEXT NOT NULL,
+    version     TEXT NOT NULL,
+    environment TEXT NOT NULL,
+    allow       BOOLEAN NOT NULL,
+    actor       TEXT NOT NULL,
+    document    TEXT NOT NULL
+);
+CREATE INDEX gate_decisions_service ON gate_decisions (service, at);
+CREATE INDEX gate_decisions_at ON gate_decisions (at);
+
+CREATE TABLE waivers (
+    id           BIGSERIAL PRIMARY KEY,
+    service      TEXT NOT NULL,
+    check_id     TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at TIMESTAMPTZ NOT NULL,
+    expires_at   TIMESTAMPTZ NOT NULL,
+    decided_by   TEXT NOT NULL DEFAULT '',
+    decided_at   TIMESTAMPTZ,
+    note         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX waivers_service ON waivers (service, check_id);
+CREATE INDEX waivers_state ON waivers (state, expires_at);
+
+CREATE TABLE approvals (
+    id           BIGSERIAL PRIMARY KEY,
+    service      TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    environment  TEXT NOT NULL,
+    reason       TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at TIMESTAMPTZ NOT NULL,
+    decided_by   TEXT NOT NULL DEFAULT '',
+    decided_at   TIMESTAMPTZ,
+    valid_until  TIMESTAMPTZ,
+    note         TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX approvals_deploy ON approvals (service, version, environment);
+CREATE INDEX approvals_state ON approvals (state);
+
+-- audit_log records every write: who, what, when, from where.
+CREATE TABLE audit_log (
+    id     BIGSERIAL PRIMARY KEY,
+    at     TIMESTAMPTZ NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    remote TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_actor ON audit_log (actor, id);
+CREATE INDEX audit_log_action ON audit_log (action, id);
+
+-- changes is the log replicas follow to keep their in-memory gate state
+-- current: a kind (scorecards, waiver, approval, standards) and a key.
+CREATE TABLE changes (
+    id   BIGSERIAL PRIMARY KEY,
+    at   TIMESTAMPTZ NOT NULL,
+    kind TEXT NOT NULL,
+    key  TEXT NOT NULL
+);
+
+-- +goose Down
+DROP TABLE changes;
+DROP TABLE audit_log;
+DROP TABLE approvals;
+DROP TABLE waivers;
+DROP TABLE gate_decisions;
+ALTER TABLE tokens DROP COLUMN scopes;
