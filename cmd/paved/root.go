@@ -46,7 +46,7 @@ data directory, or --config) > defaults. See 'paved config'.`,
 	for _, s := range config.Settings {
 		usage := fmt.Sprintf("%s (env %s)", s.Usage, s.Env())
 		switch s.Key {
-		case "sources", "org_files":
+		case "sources", "org_files", "admins", "trusted_proxies":
 			pf.StringSlice(s.Flag, nil, usage)
 		default:
 			pf.String(s.Flag, "", usage)

@@ -107,7 +107,7 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 		return err
 	}
 	srv, err := server.New(server.Deps{
-		Store: st, Logger: a.logger, Registry: reg, Auth: newTokenAuth(st),
+		Store: st, Logger: a.logger, Registry: reg, Auth: a.newTokenAuth(st),
 		Grade: func(ctx context.Context, repositories []string) error {
 			g, err := a.grader(st)
 			if err == nil {

@@ -114,7 +114,7 @@ func TestServeAPIPagesHealthAndMetrics(t *testing.T) {
 	}
 
 	// A valid token pushes facts; the scanner's namespaces are refused.
-	r := runPaved(t, env, "token", "create", "--subject", "ci:scanner", "-o", "json")
+	r := runPaved(t, env, "token", "create", "--subject", "ci:scanner", "--scope", "*", "-o", "json")
 	tok := decode[struct{ Token string }](t, r).Token
 	push := func(service, body string) (int, string) {
 		req, _ := http.NewRequest("POST", base+"/api/v1/services/"+service+"/facts", strings.NewReader(body))

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -9,12 +11,24 @@ import (
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/auth"
+	"github.com/paved-dev/paved/internal/catalog"
 	"github.com/paved-dev/paved/internal/server"
 	"github.com/paved-dev/paved/internal/store"
 )
 
-func newTokenAuth(st store.Store) server.Authenticator {
-	return &auth.Tokens{Store: st, Now: time.Now}
+func (a *app) newTokenAuth(st store.Store) server.Authenticator {
+	return &auth.Tokens{Store: st, Now: time.Now, Roles: &auth.Roles{Store: st, Admins: a.cfg.Admins}}
+}
+
+// audit records a write made from the command line on this host: the
+// actor is the local account, the remote the host name.
+func (a *app) audit(ctx context.Context, st store.Store, action, target, detail string) error {
+	who := a.getenv("USER")
+	if who == "" {
+		who = "unknown"
+	}
+	host, _ := os.Hostname()
+	return st.AuditInsert(ctx, &paved.AuditEntry{At: time.Now().UTC(), Actor: "local:" + who, Action: action, Target: target, Detail: detail, Remote: "cli@" + host})
 }
 
 func (a *app) tokenCommand() *cobra.Command {
@@ -23,6 +37,7 @@ func (a *app) tokenCommand() *cobra.Command {
 		Short: "Create, list and revoke API tokens (run on the paved host: it writes the database directly)",
 	}
 	var name, subject string
+	var scopes []string
 	var ttl time.Duration
 	create := &cobra.Command{
 		Use:   "create",
@@ -33,8 +48,16 @@ func (a *app) tokenCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			secret, tok, err := (&auth.Tokens{Store: st, Now: time.Now}).Create(cmd.Context(), name, subject, ttl)
+			for i, sc := range scopes {
+				if sc != "*" {
+					scopes[i] = catalog.NormalizeRef(sc, paved.KindComponent)
+				}
+			}
+			secret, tok, err := (&auth.Tokens{Store: st, Now: time.Now}).Create(cmd.Context(), name, subject, ttl, scopes...)
 			if err != nil {
+				return err
+			}
+			if err := a.audit(cmd.Context(), st, "token.create", fmt.Sprintf("token %d", tok.ID), fmt.Sprintf("subject %s, scopes %v, expires %s", tok.Subject, tok.Scopes, tok.ExpiresAt.Format(time.RFC3339))); err != nil {
 				return err
 			}
 			if a.output == "json" {
@@ -47,6 +70,7 @@ func (a *app) tokenCommand() *cobra.Command {
 	}
 	create.Flags().StringVar(&subject, "subject", "", "who the token acts as: user:NAME (a catalog user) or ci:NAME (a pipeline)")
 	create.Flags().StringVar(&name, "name", "", "a label to recognise the token by")
+	create.Flags().StringSliceVar(&scopes, "scope", nil, "for ci: tokens, a service the pipeline may act for (repeatable; '*' for every service)")
 	create.Flags().DurationVar(&ttl, "ttl", 90*24*time.Hour, "lifetime (at most one year)")
 	_ = create.MarkFlagRequired("subject")
 
@@ -98,6 +122,9 @@ func (a *app) tokenCommand() *cobra.Command {
 				return err
 			}
 			if err := (&auth.Tokens{Store: st, Now: time.Now}).Revoke(cmd.Context(), id); err != nil {
+				return err
+			}
+			if err := a.audit(cmd.Context(), st, "token.revoke", fmt.Sprintf("token %d", id), ""); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "token %d revoked\n", id)

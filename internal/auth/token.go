@@ -28,6 +28,8 @@ const MaxTTL = 366 * 24 * time.Hour
 type Tokens struct {
 	Store store.Store
 	Now   func() time.Time
+	// Roles, if set, fills in the authenticated actor's groups and role.
+	Roles *Roles
 }
 
 // Hash returns the stored form of a token secret.
@@ -39,7 +41,9 @@ func Hash(secret string) string {
 // Create makes a token for subject ("user:default/jane" or "ci:deploy") and
 // returns its secret, which is never stored and cannot be shown again.
 // Returns EINVALID for a bad subject or lifetime.
-func (t *Tokens) Create(ctx context.Context, name, subject string, ttl time.Duration) (string, *paved.Token, error) {
+// CI tokens name the services they may act for in scopes (service refs, or
+// "*" for every service); user tokens take none.
+func (t *Tokens) Create(ctx context.Context, name, subject string, ttl time.Duration, scopes ...string) (string, *paved.Token, error) {
 	kind, _, ok := strings.Cut(subject, ":")
 	if !ok || (kind != "user" && kind != "ci") {
 		return "", nil, paved.Errorf(paved.EINVALID, "subject %q must be user:NAME (a catalog user) or ci:NAME (a pipeline)", subject)
@@ -56,7 +60,13 @@ func (t *Tokens) Create(ctx context.Context, name, subject string, ttl time.Dura
 	}
 	secret := tokenPrefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 	now := t.Now().UTC()
-	tok := &paved.Token{Name: name, Subject: subject, Kind: kind, Hash: Hash(secret), CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	if kind == "user" && len(scopes) > 0 {
+		return "", nil, paved.Errorf(paved.EINVALID, "scopes are for ci: tokens; a user acts for the services of the teams they belong to")
+	}
+	if kind == "ci" && len(scopes) == 0 {
+		return "", nil, paved.Errorf(paved.EINVALID, "a ci: token needs --scope: the services it may act for (or '*' for every service)")
+	}
+	tok := &paved.Token{Name: name, Subject: subject, Kind: kind, Scopes: scopes, Hash: Hash(secret), CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	if err := t.Store.TokenInsert(ctx, tok); err != nil {
 		return "", nil, err
 	}
@@ -80,7 +90,13 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (*paved.Actor,
 	if tok.RevokedAt != nil || !t.Now().Before(tok.ExpiresAt) {
 		return nil, unauthorized
 	}
-	return &paved.Actor{Name: tok.Subject, Kind: tok.Kind}, nil
+	actor := &paved.Actor{Name: tok.Subject, Kind: tok.Kind, Scopes: tok.Scopes}
+	if t.Roles != nil {
+		if err := t.Roles.Resolve(ctx, actor); err != nil {
+			return nil, err
+		}
+	}
+	return actor, nil
 }
 
 // Revoke ends a token now. Returns ENOTFOUND for an unknown id.

@@ -20,17 +20,23 @@ import (
 
 // Config is the effective configuration.
 type Config struct {
-	DataDir      string        `yaml:"data_dir" json:"data_dir"`
-	DB           string        `yaml:"db" json:"db"`
-	Addr         string        `yaml:"addr" json:"addr"`
-	Sources      []string      `yaml:"sources" json:"sources"`
-	OrgFiles     []string      `yaml:"org_files" json:"org_files"`
-	Standards    string        `yaml:"standards" json:"standards"`
-	LogLevel     string        `yaml:"log_level" json:"log_level"`
-	LogFormat    string        `yaml:"log_format" json:"log_format"`
-	ScanWorkers  int           `yaml:"scan_workers" json:"scan_workers"`
-	ScanInterval time.Duration `yaml:"scan_interval" json:"scan_interval"`
-	JobWorkers   int           `yaml:"job_workers" json:"job_workers"`
+	DataDir    string   `yaml:"data_dir" json:"data_dir"`
+	DB         string   `yaml:"db" json:"db"`
+	Addr       string   `yaml:"addr" json:"addr"`
+	Sources    []string `yaml:"sources" json:"sources"`
+	OrgFiles   []string `yaml:"org_files" json:"org_files"`
+	Standards  string   `yaml:"standards" json:"standards"`
+	GatePolicy string   `yaml:"gate_policy" json:"gate_policy"`
+	Admins     []string `yaml:"admins" json:"admins"`
+	// TrustedProxyHeader names the header an authenticating proxy sets to
+	// the user's name; honoured only from TrustedProxies. Off when empty.
+	TrustedProxyHeader string        `yaml:"trusted_proxy_header" json:"trusted_proxy_header"`
+	TrustedProxies     []string      `yaml:"trusted_proxies" json:"trusted_proxies"`
+	LogLevel           string        `yaml:"log_level" json:"log_level"`
+	LogFormat          string        `yaml:"log_format" json:"log_format"`
+	ScanWorkers        int           `yaml:"scan_workers" json:"scan_workers"`
+	ScanInterval       time.Duration `yaml:"scan_interval" json:"scan_interval"`
+	JobWorkers         int           `yaml:"job_workers" json:"job_workers"`
 
 	// File is the config file that was read, if any.
 	File string `yaml:"-" json:"file,omitempty"`
@@ -60,6 +66,10 @@ var Settings = []Setting{
 	{Key: "sources", Flag: "source", Usage: "directories of git repositories to scan (repeatable; comma-separated in PAVED_SOURCES)", Default: func(*Config, func(string) string) string { return "" }},
 	{Key: "org_files", Flag: "org-file", Usage: "extra files of Backstage Group/User entities (repeatable)", Default: func(*Config, func(string) string) string { return "" }},
 	{Key: "standards", Flag: "standards", Usage: "directory of standards files (checks in CEL), e.g. a checkout of the standards repository; empty: the built-in standards", Default: func(*Config, func(string) string) string { return "" }},
+	{Key: "gate_policy", Flag: "gate-policy", Usage: "YAML file of the deploy gate's policy per environment; empty: the built-in policy", Default: func(*Config, func(string) string) string { return "" }},
+	{Key: "admins", Flag: "admin", Usage: "platform admins: user or group refs (repeatable; comma-separated in PAVED_ADMINS)", Default: func(*Config, func(string) string) string { return "" }},
+	{Key: "trusted_proxy_header", Flag: "trusted-proxy-header", Usage: "header carrying the user name set by an authenticating proxy (off when empty)", Default: func(*Config, func(string) string) string { return "" }},
+	{Key: "trusted_proxies", Flag: "trusted-proxy", Usage: "addresses (CIDR) the trusted proxy header is accepted from", Default: func(*Config, func(string) string) string { return "127.0.0.1/32,::1/128" }},
 	{Key: "log_level", Flag: "log-level", Usage: "debug, info, warn or error", Default: func(*Config, func(string) string) string { return "info" }},
 	{Key: "log_format", Flag: "log-format", Usage: "text or json", Default: func(*Config, func(string) string) string { return "text" }},
 	{Key: "scan_workers", Flag: "scan-workers", Usage: "repositories scanned in parallel (0: one more than the CPUs)", Default: func(*Config, func(string) string) string { return "0" }},
@@ -141,6 +151,14 @@ func (c *Config) set(key, v string) error {
 		c.OrgFiles = splitList(v)
 	case "standards":
 		c.Standards = expandHome(v)
+	case "gate_policy":
+		c.GatePolicy = expandHome(v)
+	case "admins":
+		c.Admins = splitList(v)
+	case "trusted_proxy_header":
+		c.TrustedProxyHeader = v
+	case "trusted_proxies":
+		c.TrustedProxies = splitList(v)
 	case "log_level":
 		c.LogLevel = v
 		if !oneOf(v, "debug", "info", "warn", "error") {
