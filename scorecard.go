@@ -14,10 +14,15 @@ const (
 	CheckUnknown CheckStatus = "unknown"
 	// CheckError is a check that failed to evaluate (the message says why).
 	CheckError CheckStatus = "error"
+	// CheckWaived is a failing check under an active waiver: it counts as
+	// met, for the level and the deploy gate, until the waiver ends.
+	CheckWaived CheckStatus = "waived"
 )
 
 // Passing reports whether the status counts as met for a level.
-func (s CheckStatus) Passing() bool { return s == CheckPass || s == CheckNotApplicable }
+func (s CheckStatus) Passing() bool {
+	return s == CheckPass || s == CheckNotApplicable || s == CheckWaived
+}
 
 // CheckResult is one check's outcome for one service.
 type CheckResult struct {

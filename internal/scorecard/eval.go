@@ -151,9 +151,31 @@ func (s *Standards) Evaluate(in *Input, now time.Time) *paved.Scorecard {
 		r.Check, r.Coming = c.ID, !c.Effective(now)
 		r.Status, r.Message = c.evaluate(in)
 	}
-	card.Level = s.levelOf(card.Results)
+	card.Level = s.LevelOf(card.Results)
 	card.Inputs = s.inputs(in)
 	return card
+}
+
+// ApplyWaivers marks the card's counted, not-passing results that an
+// active waiver covers as waived (with the waiver in the message), and
+// recomputes the level: a waived check counts as met until the waiver ends.
+func (s *Standards) ApplyWaivers(card *paved.Scorecard, waivers map[string]*paved.Waiver) {
+	if len(waivers) == 0 {
+		return
+	}
+	changed := false
+	for i := range card.Results {
+		r := &card.Results[i]
+		w := waivers[r.Check]
+		if w == nil || r.Coming || r.Status.Passing() {
+			continue
+		}
+		r.Message = fmt.Sprintf("waived until %s (waiver #%d by %s, was %s): %s", w.ExpiresAt.Format(time.DateOnly), w.ID, w.RequestedBy, r.Status, w.Reason)
+		r.Status, changed = paved.CheckWaived, true
+	}
+	if changed {
+		card.Level = s.LevelOf(card.Results)
+	}
 }
 
 // EvaluateAll grades every input, on all cores, in input order.
@@ -232,11 +254,11 @@ func run(c *compiled, in *Input) (ok bool, msg string, missing bool) {
 	return bool(b), "", false
 }
 
-// levelOf is the highest level whose effective checks, and those of every
+// LevelOf is the highest level whose effective checks, and those of every
 // level below, all pass (or do not apply). A level with no effective check
 // is not awarded by itself: gold with no gold checks yet is not gold. ""
 // when even the first level is not reached.
-func (s *Standards) levelOf(results []paved.CheckResult) string {
+func (s *Standards) LevelOf(results []paved.CheckResult) string {
 	lowestFailing := len(s.Levels)
 	highestChecked := -1
 	for i, r := range results {

@@ -113,8 +113,15 @@ func (g *Grader) Grade(ctx context.Context, opt GradeOptions) (*GradeSummary, er
 	sum.Services, sum.Evaluations = len(ins), len(ins)*len(g.Standards.Checks)
 	sum.LoadSeconds = time.Since(start).Seconds()
 
+	waivers, err := g.activeWaivers(ctx, now)
+	if err != nil {
+		return nil, err
+	}
 	start = time.Now()
 	cards := g.Standards.EvaluateAll(ins, now)
+	for _, c := range cards {
+		g.Standards.ApplyWaivers(c, waivers[c.Service])
+	}
 	changedChecks := ChangedChecks(prevStd, g.Standards)
 	p := &store.ScorecardSaveParams{Day: Day(now), Snapshots: map[string]string{}, Events: stdEvents}
 	newDay := stored == nil || Day(stored.EvaluatedAt) != Day(now)
@@ -250,4 +257,20 @@ func DecodeStandards(doc []byte) (*Standards, error) {
 		s.byID[c.ID] = c
 	}
 	return &s, nil
+}
+
+// activeWaivers returns the approved, unexpired waivers by service and check.
+func (g *Grader) activeWaivers(ctx context.Context, now time.Time) (map[string]map[string]*paved.Waiver, error) {
+	list, err := g.Store.WaiverList(ctx, &store.WaiverListParams{ActiveAt: &now})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]*paved.Waiver{}
+	for _, w := range list {
+		if out[w.Service] == nil {
+			out[w.Service] = map[string]*paved.Waiver{}
+		}
+		out[w.Service][w.Check] = w
+	}
+	return out, nil
 }

@@ -43,6 +43,10 @@ func (s *Standards) Diff(prev, next *paved.Scorecard, changed map[string]bool) [
 			cause = fmt.Sprintf("the check took effect on %s (bar raised)", c.EffectiveFrom.Format(time.DateOnly))
 		case p.Status == r.Status:
 			continue
+		case r.Status == paved.CheckWaived:
+			cause = "a waiver covers it"
+		case p.Status == paved.CheckWaived:
+			cause = "its waiver ended"
 		case changed[r.Check]:
 			cause = "the check changed"
 		default:
@@ -88,6 +92,9 @@ func (s *Standards) Diff(prev, next *paved.Scorecard, changed map[string]bool) [
 }
 
 func verb(kind string, r paved.CheckResult) string {
+	if r.Status == paved.CheckWaived {
+		return "now waived"
+	}
 	if kind == paved.EventCheckPassing {
 		return "now passing"
 	}

@@ -41,10 +41,10 @@ type GateStore interface {
 	ChangeRecord(ctx context.Context, kind, key string) (int64, error)
 	// ChangesSince returns the changes after id, oldest first.
 	ChangesSince(ctx context.Context, id int64) ([]Change, error)
-	// ChangeListen calls fn for every notification until ctx ends, on
-	// PostgreSQL; elsewhere it returns ErrNotSupported at once (callers
-	// poll ChangesSince).
-	ChangeListen(ctx context.Context, fn func()) error
+	// ChangeListen calls ready once it listens, then fn for every
+	// notification until ctx ends, on PostgreSQL; elsewhere it returns
+	// ErrNotSupported at once (callers poll ChangesSince).
+	ChangeListen(ctx context.Context, ready, fn func()) error
 }
 
 // Change is one entry of the change log.

@@ -146,6 +146,8 @@ type ScoreEventListParams struct {
 	Kind    *string
 	// BeforeID pages back from an event id (0: from the newest).
 	BeforeID int64
+	// Since keeps events at or after a time.
+	Since *time.Time
 	Limit    int // 0 means 100
 }
 

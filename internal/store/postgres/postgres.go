@@ -77,7 +77,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		ForUpdate:      " FOR UPDATE",
 		TranslateError: translateError,
 		Notify:         `SELECT pg_notify('` + changeChannel + `', CAST($1 AS TEXT))`,
-		Listen:         func(ctx context.Context, fn func()) error { return listen(ctx, cfg, fn) },
+		Listen:         func(ctx context.Context, ready, fn func()) error { return listen(ctx, cfg, ready, fn) },
 	}, db, db)}, nil
 }
 
@@ -121,10 +121,10 @@ func translateError(err error) error {
 // changeChannel is the channel the change log is announced on.
 const changeChannel = "paved_changes"
 
-// listen holds a connection of its own in LISTEN and calls fn for every
-// notification until ctx ends. A broken connection returns its error; the
+// listen holds a connection of its own in LISTEN, calls ready, then fn for
+// every notification until ctx ends. A broken connection returns its error; the
 // caller reconnects (and polls meanwhile).
-func listen(ctx context.Context, cfg *pgx.ConnConfig, fn func()) error {
+func listen(ctx context.Context, cfg *pgx.ConnConfig, ready, fn func()) error {
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
@@ -133,6 +133,7 @@ func listen(ctx context.Context, cfg *pgx.ConnConfig, fn func()) error {
 	if _, err := conn.Exec(ctx, "LISTEN "+changeChannel); err != nil {
 		return err
 	}
+	ready()
 	for {
 		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return err

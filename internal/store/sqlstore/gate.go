@@ -340,9 +340,9 @@ func (s *Store) ChangesSince(ctx context.Context, id int64) ([]store.Change, err
 }
 
 // ChangeListen waits for change notifications where the database has them.
-func (s *Store) ChangeListen(ctx context.Context, fn func()) error {
+func (s *Store) ChangeListen(ctx context.Context, ready, fn func()) error {
 	if s.d.Listen == nil {
 		return store.ErrNotSupported
 	}
-	return s.d.Listen(ctx, fn)
+	return s.d.Listen(ctx, ready, fn)
 }

@@ -170,10 +170,10 @@ var (
 //	i<path>\t<value>                           one per input
 //
 // status is one letter (p pass, f fail, n not applicable, u unknown, e
-// error); coming is '+' or '-'. Newlines in messages become spaces.
+// error, w waived); coming is '+' or '-'. Newlines in messages become spaces.
 var (
-	statusLetter = map[paved.CheckStatus]byte{paved.CheckPass: 'p', paved.CheckFail: 'f', paved.CheckNotApplicable: 'n', paved.CheckUnknown: 'u', paved.CheckError: 'e'}
-	letterStatus = map[byte]paved.CheckStatus{'p': paved.CheckPass, 'f': paved.CheckFail, 'n': paved.CheckNotApplicable, 'u': paved.CheckUnknown, 'e': paved.CheckError}
+	statusLetter = map[paved.CheckStatus]byte{paved.CheckPass: 'p', paved.CheckFail: 'f', paved.CheckNotApplicable: 'n', paved.CheckUnknown: 'u', paved.CheckError: 'e', paved.CheckWaived: 'w'}
+	letterStatus = map[byte]paved.CheckStatus{'p': paved.CheckPass, 'f': paved.CheckFail, 'n': paved.CheckNotApplicable, 'u': paved.CheckUnknown, 'e': paved.CheckError, 'w': paved.CheckWaived}
 )
 
 func appendCard(b []byte, c *paved.Scorecard) []byte {
@@ -335,6 +335,10 @@ func (s *Store) ScoreEventList(ctx context.Context, p *store.ScoreEventListParam
 	if p.BeforeID > 0 {
 		b.WriteString(" AND id < ?")
 		args = append(args, p.BeforeID)
+	}
+	if p.Since != nil {
+		b.WriteString(" AND at >= ?")
+		args = append(args, dbTime(*p.Since))
 	}
 	limit := p.Limit
 	if limit <= 0 {

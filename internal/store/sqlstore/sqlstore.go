@@ -52,7 +52,7 @@ type Dialect struct {
 	// log grew (PostgreSQL: pg_notify), run in the transaction that grows
 	// it; Listen, if set, waits for those notifications.
 	Notify string
-	Listen func(ctx context.Context, fn func()) error
+	Listen func(ctx context.Context, ready, fn func()) error
 }
 
 // Store implements store.Store on top of database/sql. Drivers embed it.

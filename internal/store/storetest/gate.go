@@ -123,16 +123,16 @@ func testChangeListen(t *testing.T, open func(t *testing.T) store.Store) {
 	s := open(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	got := make(chan struct{}, 1)
+	got, listening := make(chan struct{}, 1), make(chan struct{})
 	errc := make(chan error, 1)
-	go func() { errc <- s.ChangeListen(ctx, func() { got <- struct{}{} }) }()
+	go func() { errc <- s.ChangeListen(ctx, func() { close(listening) }, func() { got <- struct{}{} }) }()
 	select {
 	case err := <-errc:
 		if errors.Is(err, store.ErrNotSupported) {
 			t.Skip("this database has no notifications; replicas poll the change log")
 		}
 		t.Fatal(err)
-	case <-time.After(300 * time.Millisecond): // listening
+	case <-listening:
 	}
 	if _, err := s.ChangeRecord(context.Background(), "waiver", "x"); err != nil {
 		t.Fatal(err)

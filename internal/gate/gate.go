@@ -1,0 +1,336 @@
+package gate
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/paved-dev/paved"
+	"github.com/paved-dev/paved/internal/store"
+)
+
+// Change kinds in the store's change log.
+const (
+	ChangeScorecards = "scorecards" // key: a service ref, or "*"
+	ChangeWaiver     = "waiver"     // key: a service ref
+	ChangeApproval   = "approval"   // key: a service ref
+	ChangeCatalog    = "catalog"    // key: "*"
+)
+
+// Gate serves decisions and owns waivers and approvals.
+type Gate struct {
+	Store  store.Store
+	Policy *Policy
+	Now    func() time.Time
+	Log    *slog.Logger
+	// Regrade, if set, grades a repository's services again (after a
+	// waiver starts or ends, so their stored level follows).
+	Regrade func(ctx context.Context, repositories []string) error
+	// PollInterval is how often the change log is read (default 500 ms);
+	// PostgreSQL notifications make it sooner.
+	PollInterval time.Duration
+
+	st       state
+	rec      *recorder
+	mu       sync.Mutex // serializes applying changes
+	lastSeen int64
+	kick     chan struct{}
+}
+
+// Start loads the state, starts the decision recorder and follows the
+// change log until ctx ends. Call Close after ctx ends to flush decisions.
+func (g *Gate) Start(ctx context.Context) error {
+	if g.Now == nil {
+		g.Now = time.Now
+	}
+	if g.Log == nil {
+		g.Log = slog.Default()
+	}
+	if g.PollInterval == 0 {
+		g.PollInterval = 500 * time.Millisecond
+	}
+	// Changes recorded from now on are applied after the load.
+	changes, err := g.Store.ChangesSince(ctx, 0)
+	if err != nil {
+		return err
+	}
+	if n := len(changes); n > 0 {
+		g.lastSeen = changes[n-1].ID
+	}
+	for len(changes) == 10000 { // ChangesSince pages by 10,000
+		if changes, err = g.Store.ChangesSince(ctx, g.lastSeen); err != nil {
+			return err
+		}
+		if n := len(changes); n > 0 {
+			g.lastSeen = changes[n-1].ID
+		}
+	}
+	if err := g.st.load(ctx, g.Store, g.Policy, g.Now()); err != nil {
+		return err
+	}
+	g.rec = newRecorder(g.Store, g.Log)
+	g.kick = make(chan struct{}, 1)
+	go g.follow(ctx)
+	// Notifications (PostgreSQL) apply other replicas' changes at once;
+	// Start returns when they are heard, so none is missed after it.
+	listening := make(chan struct{})
+	go g.listen(ctx, listening)
+	select {
+	case <-listening:
+	case <-time.After(5 * time.Second):
+		g.Log.Warn("gate: not listening for changes after 5 s; polling every", "interval", g.PollInterval)
+	}
+	return nil
+}
+
+// listen keeps a LISTEN connection, reconnecting after a failure; the
+// poll covers the gaps. It closes listening when first heard, or at once
+// where the database has no notifications.
+func (g *Gate) listen(ctx context.Context, listening chan struct{}) {
+	var once sync.Once
+	ready := func() { once.Do(func() { close(listening) }) }
+	for ctx.Err() == nil {
+		err := g.Store.ChangeListen(ctx, ready, g.poke)
+		if errors.Is(err, store.ErrNotSupported) {
+			ready()
+			return
+		}
+		if ctx.Err() == nil {
+			g.Log.Warn("gate: change notifications interrupted; polling until they resume", "err", err)
+			g.poke()
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+}
+
+// Close flushes the decisions not yet written.
+func (g *Gate) Close() {
+	if g.rec != nil {
+		g.rec.close()
+	}
+}
+
+func (g *Gate) poke() {
+	select {
+	case g.kick <- struct{}{}:
+	default:
+	}
+}
+
+// follow applies the change log as it grows.
+func (g *Gate) follow(ctx context.Context) {
+	t := time.NewTicker(g.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-g.kick:
+		}
+		g.sync(ctx)
+	}
+}
+
+// sync reads and applies the changes after the last one seen. A store
+// that cannot be read marks the state unhealthy, which decisions report.
+func (g *Gate) sync(ctx context.Context) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	changes, err := g.Store.ChangesSince(ctx, g.lastSeen)
+	g.st.setHealth(err, g.Now())
+	if err != nil {
+		if ctx.Err() == nil {
+			g.Log.Warn("gate: cannot read the change log", "err", err)
+		}
+		return
+	}
+	full := false
+	for _, c := range changes {
+		if c.Key == "*" || c.Kind == ChangeCatalog {
+			full = true
+		}
+	}
+	if full {
+		err = g.st.load(ctx, g.Store, g.Policy, g.Now())
+	} else {
+		for _, c := range changes {
+			if err = g.apply(ctx, c); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		g.st.setHealth(err, g.Now())
+		g.Log.Warn("gate: cannot apply changes", "err", err)
+		return
+	}
+	if n := len(changes); n > 0 {
+		g.lastSeen = changes[n-1].ID
+	}
+}
+
+func (g *Gate) apply(ctx context.Context, c store.Change) error {
+	switch c.Kind {
+	case ChangeScorecards:
+		return g.st.reloadService(ctx, g.Store, c.Key)
+	case ChangeWaiver:
+		return g.st.reloadWaivers(ctx, g.Store, c.Key, g.Now())
+	case ChangeApproval:
+		return g.st.reloadApprovals(ctx, g.Store, c.Key)
+	}
+	return nil
+}
+
+// Changed records a change for every replica (this one included, at once).
+func (g *Gate) Changed(ctx context.Context, kind, key string) error {
+	if _, err := g.Store.ChangeRecord(ctx, kind, key); err != nil {
+		return err
+	}
+	g.sync(ctx)
+	return nil
+}
+
+// ScorecardsChanged tells the gate that services were graded again; many
+// at once reload everything.
+func (g *Gate) ScorecardsChanged(ctx context.Context, services []string) error {
+	if len(services) > 200 {
+		return g.Changed(ctx, ChangeScorecards, "*")
+	}
+	for _, s := range services {
+		if _, err := g.Store.ChangeRecord(ctx, ChangeScorecards, s); err != nil {
+			return err
+		}
+	}
+	g.sync(ctx)
+	return nil
+}
+
+// Decide answers a decision request from memory, records it (in the
+// background, batched) and opens an approval request when policy holds the
+// deploy for one. CI actors may ask only for the services in their scope.
+func (g *Gate) Decide(ctx context.Context, actor *paved.Actor, req *paved.DecisionRequest) (*paved.Decision, error) {
+	if strings.TrimSpace(req.Service) == "" || strings.TrimSpace(req.Environment) == "" || req.Target() == "" {
+		return nil, paved.Errorf(paved.EINVALID, "a decision request needs service, environment, and version or commit")
+	}
+	d, err := g.st.decide(g.Policy, req, g.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	if actor != nil {
+		if actor.Kind == "ci" && !actor.InScope(d.Service) {
+			return nil, paved.Errorf(paved.EFORBIDDEN, "token %s may not ask for %s: its scopes are %s", actor.Name, d.Service, strings.Join(actor.Scopes, ", "))
+		}
+		d.Actor = actor.Name
+	}
+	d.ID = newDecisionID(d.At)
+	for i, ra := range d.RequiredApprovals {
+		if ra.ApprovalID != 0 {
+			continue
+		}
+		a, err := g.requestApproval(ctx, d, ra.Reason)
+		if err != nil {
+			return nil, err
+		}
+		d.RequiredApprovals[i].ApprovalID = a.ID
+	}
+	g.rec.add(d)
+	return d, nil
+}
+
+// requestApproval opens the approval request a decision names.
+func (g *Gate) requestApproval(ctx context.Context, d *paved.Decision, reason string) (*paved.Approval, error) {
+	requester := d.Request.Requester
+	if requester == "" {
+		requester = d.Actor
+	}
+	a := &paved.Approval{Service: d.Service, Version: d.Request.Target(), Environment: d.Request.Environment, Reason: reason,
+		State: paved.StateRequested, RequestedBy: requester, RequestedAt: d.At}
+	if err := g.Store.ApprovalInsert(ctx, a); err != nil {
+		return nil, err
+	}
+	if err := g.Changed(ctx, ChangeApproval, d.Service); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// newDecisionID is time-ordered and unique without a database round trip:
+// the millisecond, then 64 random bits.
+func newDecisionID(at time.Time) string {
+	var b [14]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMilli())<<16)
+	_, _ = rand.Read(b[6:])
+	return "dec_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// recorder writes decisions in batches in the background, so a decision
+// costs no commit of its own: thousands per second cost a few commits.
+// A crash loses at most the last batch (about 20 ms) of records.
+type recorder struct {
+	st   store.Store
+	log  *slog.Logger
+	in   chan *paved.Decision
+	done chan struct{}
+}
+
+func newRecorder(st store.Store, log *slog.Logger) *recorder {
+	r := &recorder{st: st, log: log, in: make(chan *paved.Decision, 8192), done: make(chan struct{})}
+	go r.run()
+	return r
+}
+
+func (r *recorder) add(d *paved.Decision) { r.in <- d }
+
+func (r *recorder) close() {
+	close(r.in)
+	<-r.done
+}
+
+func (r *recorder) run() {
+	defer close(r.done)
+	var batch []*paved.Decision
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := r.st.DecisionInsertMany(ctx, batch); err != nil {
+			r.log.Error("gate: decisions not recorded", "count", len(batch), "err", err)
+		}
+		batch = batch[:0]
+	}
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case d, ok := <-r.in:
+			if !ok {
+				flush()
+				return
+			}
+			batch = append(batch, d)
+			if len(batch) >= 1000 {
+				flush()
+			}
+		case <-t.C:
+			flush()
+		}
+	}
+}
+
+// Error helpers for authorization, in words people can act on.
+func forbidden(format string, args ...any) error {
+	return paved.Errorf(paved.EFORBIDDEN, format, args...)
+}
+
