@@ -15,14 +15,6 @@ import (
 	"github.com/paved-dev/paved/internal/store"
 )
 
-// Change kinds in the store's change log.
-const (
-	ChangeScorecards = "scorecards" // key: a service ref, or "*"
-	ChangeWaiver     = "waiver"     // key: a service ref
-	ChangeApproval   = "approval"   // key: a service ref
-	ChangeCatalog    = "catalog"    // key: "*"
-)
-
 // Gate serves decisions and owns waivers and approvals.
 type Gate struct {
 	Store  store.Store
@@ -156,7 +148,7 @@ func (g *Gate) sync(ctx context.Context) {
 	}
 	full := false
 	for _, c := range changes {
-		if c.Key == "*" || c.Kind == ChangeCatalog {
+		if c.Key == "*" || c.Kind == store.ChangeCatalog {
 			full = true
 		}
 	}
@@ -181,11 +173,11 @@ func (g *Gate) sync(ctx context.Context) {
 
 func (g *Gate) apply(ctx context.Context, c store.Change) error {
 	switch c.Kind {
-	case ChangeScorecards:
+	case store.ChangeScorecards:
 		return g.st.reloadService(ctx, g.Store, c.Key)
-	case ChangeWaiver:
+	case store.ChangeWaiver:
 		return g.st.reloadWaivers(ctx, g.Store, c.Key, g.Now())
-	case ChangeApproval:
+	case store.ChangeApproval:
 		return g.st.reloadApprovals(ctx, g.Store, c.Key)
 	}
 	return nil
@@ -195,21 +187,6 @@ func (g *Gate) apply(ctx context.Context, c store.Change) error {
 func (g *Gate) Changed(ctx context.Context, kind, key string) error {
 	if _, err := g.Store.ChangeRecord(ctx, kind, key); err != nil {
 		return err
-	}
-	g.sync(ctx)
-	return nil
-}
-
-// ScorecardsChanged tells the gate that services were graded again; many
-// at once reload everything.
-func (g *Gate) ScorecardsChanged(ctx context.Context, services []string) error {
-	if len(services) > 200 {
-		return g.Changed(ctx, ChangeScorecards, "*")
-	}
-	for _, s := range services {
-		if _, err := g.Store.ChangeRecord(ctx, ChangeScorecards, s); err != nil {
-			return err
-		}
 	}
 	g.sync(ctx)
 	return nil
@@ -258,7 +235,7 @@ func (g *Gate) requestApproval(ctx context.Context, d *paved.Decision, reason st
 	if err := g.Store.ApprovalInsert(ctx, a); err != nil {
 		return nil, err
 	}
-	if err := g.Changed(ctx, ChangeApproval, d.Service); err != nil {
+	if err := g.Changed(ctx, store.ChangeApproval, d.Service); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -333,4 +310,3 @@ func (r *recorder) run() {
 func forbidden(format string, args ...any) error {
 	return paved.Errorf(paved.EFORBIDDEN, format, args...)
 }
-

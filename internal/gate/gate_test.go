@@ -41,7 +41,9 @@ func fixture(t *testing.T, s store.Store) {
 		}
 		return e
 	}
-	user := func(name string) *paved.Entity { return storetest.Entity(storetest.EntityOpts{Ref: "user:default/" + name}) }
+	user := func(name string) *paved.Entity {
+		return storetest.Entity(storetest.EntityOpts{Ref: "user:default/" + name})
+	}
 	tier0, tier2 := 0, 2
 	for _, r := range []*store.ScanResult{
 		storetest.Result(storetest.ResultOpts{Name: "svc-a", Entities: []*paved.Entity{storetest.Entity(storetest.EntityOpts{Ref: svcA, Type: "service", Owner: teamA, Tier: &tier0})}}),

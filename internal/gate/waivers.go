@@ -72,7 +72,7 @@ func (g *Gate) RequestWaiver(ctx context.Context, actor *paved.Actor, req *Waive
 		fmt.Sprintf("%s on %s until %s: %s", w.Check, w.Service, w.ExpiresAt.Format(time.DateOnly), w.Reason)); err != nil {
 		return nil, err
 	}
-	return w, g.Changed(ctx, ChangeWaiver, w.Service)
+	return w, g.Changed(ctx, store.ChangeWaiver, w.Service)
 }
 
 // DecideWaiver approves or denies a requested waiver. The decider must not
@@ -174,14 +174,14 @@ func (g *Gate) saveWaiver(ctx context.Context, actor *paved.Actor, w *paved.Waiv
 	if err := g.audit(ctx, actor, remote, action, fmt.Sprintf("waiver %d", w.ID), fmt.Sprintf("%s on %s: %s", w.Check, w.Service, w.Note)); err != nil {
 		return err
 	}
-	if err := g.Changed(ctx, ChangeWaiver, w.Service); err != nil {
+	if err := g.Changed(ctx, store.ChangeWaiver, w.Service); err != nil {
 		return err
 	}
 	return g.regrade(ctx, w.Service)
 }
 
 // regrade grades a service again so its stored level and history follow
-// a waiver; its change reaches the gate through ScorecardsChanged.
+// a waiver; the grader records the change for every replica.
 func (g *Gate) regrade(ctx context.Context, ref string) error {
 	if g.Regrade == nil {
 		return nil
@@ -239,7 +239,7 @@ func (g *Gate) DecideApproval(ctx context.Context, actor *paved.Actor, id int64,
 	if err := g.audit(ctx, actor, remote, action, fmt.Sprintf("approval %d", id), fmt.Sprintf("%s %s to %s: %s", a.Service, a.Version, a.Environment, note)); err != nil {
 		return nil, err
 	}
-	return a, g.Changed(ctx, ChangeApproval, a.Service)
+	return a, g.Changed(ctx, store.ChangeApproval, a.Service)
 }
 
 func ownerText(owner string) string {

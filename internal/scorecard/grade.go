@@ -158,6 +158,9 @@ func (g *Grader) Grade(ctx context.Context, opt GradeOptions) (*GradeSummary, er
 	if err := g.Store.ScorecardSave(ctx, p); err != nil {
 		return nil, err
 	}
+	if err := recordChanges(ctx, g.Store, p); err != nil {
+		return nil, err
+	}
 	sum.PersistSeconds = time.Since(start).Seconds()
 	sum.Changed, sum.Deleted, sum.Events = len(p.Cards), len(p.Delete), len(p.Events)
 	if g.Log != nil {
@@ -273,4 +276,25 @@ func (g *Grader) activeWaivers(ctx context.Context, now time.Time) (map[string]m
 		out[w.Service][w.Check] = w
 	}
 	return out, nil
+}
+
+// recordChanges tells every process that follows the change log (the
+// deploy gate of each serve replica) which scorecards changed.
+func recordChanges(ctx context.Context, st store.Store, p *store.ScorecardSaveParams) error {
+	n := len(p.Cards) + len(p.Delete)
+	if p.Standards != nil || n > 200 {
+		_, err := st.ChangeRecord(ctx, store.ChangeScorecards, "*")
+		return err
+	}
+	for _, c := range p.Cards {
+		if _, err := st.ChangeRecord(ctx, store.ChangeScorecards, c.Service); err != nil {
+			return err
+		}
+	}
+	for _, svc := range p.Delete {
+		if _, err := st.ChangeRecord(ctx, store.ChangeScorecards, svc); err != nil {
+			return err
+		}
+	}
+	return nil
 }

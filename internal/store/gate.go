@@ -47,6 +47,14 @@ type GateStore interface {
 	ChangeListen(ctx context.Context, ready, fn func()) error
 }
 
+// Change kinds in the change log, and their keys.
+const (
+	ChangeScorecards = "scorecards" // a service ref, or "*" for many
+	ChangeWaiver     = "waiver"     // a service ref
+	ChangeApproval   = "approval"   // a service ref
+	ChangeCatalog    = "catalog"    // "*"
+)
+
 // Change is one entry of the change log.
 type Change struct {
 	ID   int64

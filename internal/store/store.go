@@ -148,7 +148,7 @@ type ScoreEventListParams struct {
 	BeforeID int64
 	// Since keeps events at or after a time.
 	Since *time.Time
-	Limit    int // 0 means 100
+	Limit int // 0 means 100
 }
 
 // LevelHistoryParams selects the snapshots counted. Since is a day
