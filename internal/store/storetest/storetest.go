@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Scorecards", testScorecards},
 		{"Gate", testGate},
 		{"ChangeListen", testChangeListen},
+		{"Feed", testFeed}, {"Subscriptions", testSubscriptions}, {"FeedFanOut", testFeedFanOut},
 		{"FacetsMatchEntities", testFacetsMatchEntities},
 		{"FacetsUnderConcurrentWrites", testFacetsUnderConcurrentWrites},
 	}
