@@ -40,7 +40,7 @@ checks:
     expr: facts.files.has_license
     remediation: Add a LICENSE file (the company's internal license; see the legal wiki).
     effective_from: %[1]s
-    owner: group:default/platform
+    owner: group:default/platform-team
 `, today.AddDate(0, 0, 14).Format(time.DateOnly))
 	return os.WriteFile(filepath.Join(dir, "bar-raise.yaml"), []byte(raise), 0o644)
 }

@@ -66,6 +66,10 @@ data directory, or --config) > defaults. See 'paved config'.`,
 		a.tokenCommand(),
 		a.scorecardCommand(),
 		a.statusCommand(),
+		a.gateCommand(),
+		a.waiverCommand(),
+		a.approvalCommand(),
+		a.auditCommand(),
 	)
 	return root
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/paved-dev/paved/internal/auth"
+	"github.com/paved-dev/paved/internal/gate"
 	"github.com/paved-dev/paved/internal/jobs"
 	"github.com/paved-dev/paved/internal/scorecard"
 	"github.com/paved-dev/paved/internal/server"
@@ -106,15 +108,25 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 	if err != nil {
 		return err
 	}
+	regrade := func(ctx context.Context, repositories []string) error {
+		g, err := a.grader(st)
+		if err == nil {
+			_, err = g.Grade(ctx, scorecard.GradeOptions{Repositories: repositories})
+		}
+		return err
+	}
+	gt, err := a.startGate(ctx, st, regrade)
+	if err != nil {
+		return err
+	}
+	defer gt.Close()
+	proxy, err := server.ParseTrustedProxy(a.cfg.TrustedProxyHeader, a.cfg.TrustedProxies)
+	if err != nil {
+		return usageError{err}
+	}
 	srv, err := server.New(server.Deps{
 		Store: st, Logger: a.logger, Registry: reg, Auth: a.newTokenAuth(st),
-		Grade: func(ctx context.Context, repositories []string) error {
-			g, err := a.grader(st)
-			if err == nil {
-				_, err = g.Grade(ctx, scorecard.GradeOptions{Repositories: repositories})
-			}
-			return err
-		},
+		Grade: regrade, Gate: gt, TrustedProxy: proxy, Roles: &auth.Roles{Store: st, Admins: a.cfg.Admins},
 		Ready: func() error {
 			pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()
@@ -147,6 +159,40 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 	defer cancel()
 	_ = hs.Shutdown(sctx)
 	return a.stopQueue(q)
+}
+
+// startGate loads the gate's policy and state and keeps it current; it
+// also expires waivers every minute (any replica may: the store lets one
+// win each expiry).
+func (a *app) startGate(ctx context.Context, st store.Store, regrade func(context.Context, []string) error) (*gate.Gate, error) {
+	policy := gate.DefaultPolicy()
+	if a.cfg.GatePolicy != "" {
+		var err error
+		if policy, err = gate.LoadPolicy(a.cfg.GatePolicy); err != nil {
+			return nil, usageError{err}
+		}
+	}
+	g := &gate.Gate{Store: st, Policy: policy, Log: a.logger, Regrade: regrade}
+	if err := g.Start(ctx); err != nil {
+		return nil, fmt.Errorf("starting the deploy gate: %w", err)
+	}
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if n, err := g.ExpireWaivers(ctx); err != nil {
+					a.logger.Warn("expiring waivers", "err", err)
+				} else if n > 0 {
+					a.logger.Info("waivers expired", "count", n)
+				}
+			}
+		}
+	}()
+	return g, nil
 }
 
 // storeCollector reports repositories per state and job queue depth at

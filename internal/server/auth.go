@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 
 	"github.com/paved-dev/paved"
+	"github.com/paved-dev/paved/internal/catalog"
 )
 
 // Authenticator identifies the actor behind a request. It returns an
@@ -24,22 +27,99 @@ func ActorFrom(ctx context.Context) *paved.Actor {
 
 // authenticated requires a valid bearer token. The response never says
 // whether a token was unknown, expired or revoked.
+//
+// Every write (any method but GET) that succeeds is recorded in the audit
+// log: who, which route, which path, from where.
 func (s *Server) authenticated(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		unauthorized := paved.Errorf(paved.EUNAUTHORIZED, "Authentication required: send a valid API token as 'Authorization: Bearer <token>' (create one with `paved token create`).")
-		tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || s.Auth == nil || strings.TrimSpace(tok) == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="paved"`)
-			return unauthorized
-		}
-		actor, err := s.Auth.Authenticate(r.Context(), strings.TrimSpace(tok))
+		actor, err := s.proxyActor(r)
 		if err != nil {
-			if paved.ErrorCode(err) != paved.EUNAUTHORIZED {
-				return err
-			}
-			w.Header().Set("WWW-Authenticate", `Bearer realm="paved"`)
-			return unauthorized
+			return err
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor)))
+		if actor == nil {
+			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || s.Auth == nil || strings.TrimSpace(tok) == "" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="paved"`)
+				return unauthorized
+			}
+			actor, err = s.Auth.Authenticate(r.Context(), strings.TrimSpace(tok))
+			if err != nil {
+				if paved.ErrorCode(err) != paved.EUNAUTHORIZED {
+					return err
+				}
+				w.Header().Set("WWW-Authenticate", `Bearer realm="paved"`)
+				return unauthorized
+			}
+		}
+		if err := h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor))); err != nil {
+			return err
+		}
+		if r.Method != http.MethodGet {
+			err := s.Store.AuditInsert(r.Context(), &paved.AuditEntry{At: s.Now().UTC(), Actor: actor.Name,
+				Action: r.Pattern, Target: r.URL.Path, Remote: r.RemoteAddr})
+			if err != nil {
+				s.Logger.Error("audit log write failed", "actor", actor.Name, "path", r.URL.Path, "err", err)
+			}
+		}
+		return nil
 	}
+}
+
+// TrustedProxy is an authenticating proxy in front of paved: requests from
+// its networks that carry Header are from the user it names.
+type TrustedProxy struct {
+	Header   string
+	Networks []*net.IPNet
+}
+
+// ParseTrustedProxy reads the header name and CIDRs of the settings.
+func ParseTrustedProxy(header string, cidrs []string) (*TrustedProxy, error) {
+	if header == "" {
+		return nil, nil
+	}
+	p := &TrustedProxy{Header: header}
+	for _, c := range cidrs {
+		_, n, err := net.ParseCIDR(strings.TrimSpace(c))
+		if err != nil {
+			return nil, fmt.Errorf("trusted_proxies: %q is not a CIDR such as 10.0.0.0/8: %w", c, err)
+		}
+		p.Networks = append(p.Networks, n)
+	}
+	if len(p.Networks) == 0 {
+		return nil, fmt.Errorf("trusted_proxy_header is set but trusted_proxies lists no network to accept it from")
+	}
+	return p, nil
+}
+
+// proxyActor returns the user a trusted proxy names, or nil. The header
+// from anywhere else is ignored, never trusted.
+func (s *Server) proxyActor(r *http.Request) (*paved.Actor, error) {
+	p := s.TrustedProxy
+	if p == nil {
+		return nil, nil
+	}
+	name := strings.TrimSpace(r.Header.Get(p.Header))
+	if name == "" {
+		return nil, nil
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	trusted := false
+	for _, n := range p.Networks {
+		trusted = trusted || (ip != nil && n.Contains(ip))
+	}
+	if !trusted {
+		return nil, nil
+	}
+	actor := &paved.Actor{Name: catalog.NormalizeRef(name, "user"), Kind: "user"}
+	if s.Roles != nil {
+		if err := s.Roles.Resolve(r.Context(), actor); err != nil {
+			return nil, err
+		}
+	}
+	return actor, nil
 }

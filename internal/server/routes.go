@@ -33,6 +33,17 @@ func (s *Server) routes() {
 	// A forecast stores nothing but grades the whole fleet twice, so it
 	// asks for a token like a write.
 	m.HandleFunc("POST /api/v1/scorecards/forecast", s.api(s.authenticated(s.handleScorecardForecast)))
+	// The deploy gate. Decisions are asked by pipelines with ci: tokens
+	// scoped to their services; waivers and approvals by people.
+	m.HandleFunc("POST /api/v1/gate/decisions", s.api(s.authenticated(s.handleGateDecision)))
+	m.HandleFunc("GET /api/v1/gate/decisions", s.api(s.handleGateDecisionList))
+	m.HandleFunc("GET /api/v1/gate/decisions/{id}", s.api(s.handleGateDecisionGet))
+	m.HandleFunc("POST /api/v1/waivers", s.api(s.authenticated(s.handleWaiverRequest)))
+	m.HandleFunc("GET /api/v1/waivers", s.api(s.handleWaiverList))
+	m.HandleFunc("POST /api/v1/waivers/{id}/{action}", s.api(s.authenticated(s.handleWaiverAction)))
+	m.HandleFunc("GET /api/v1/approvals", s.api(s.handleApprovalList))
+	m.HandleFunc("POST /api/v1/approvals/{id}/{action}", s.api(s.authenticated(s.handleApprovalAction)))
+	m.HandleFunc("GET /api/v1/audit", s.api(s.authenticated(s.handleAuditList)))
 	m.HandleFunc("/api/", s.api(s.handleAPINotFound))
 
 	// Pages.

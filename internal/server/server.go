@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paved-dev/paved"
+	"github.com/paved-dev/paved/internal/gate"
 	"github.com/paved-dev/paved/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -30,6 +31,16 @@ type Deps struct {
 	// Grade, if set, regrades the components of repositories (after a
 	// fact is pushed for one of them).
 	Grade func(ctx context.Context, repositories []string) error
+	// Gate serves deploy decisions, waivers and approvals; nil in a
+	// process that does not run it.
+	Gate *gate.Gate
+	// TrustedProxy, if set, accepts the user named by an authenticating
+	// proxy's header from the proxy's addresses.
+	TrustedProxy *TrustedProxy
+	// Roles fills in the groups and role of a user named by the proxy.
+	Roles interface {
+		Resolve(ctx context.Context, actor *paved.Actor) error
+	}
 }
 
 // Server serves the API and the web pages.
