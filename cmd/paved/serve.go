@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -115,7 +116,14 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 		}
 		return err
 	}
-	gt, err := a.startGate(ctx, st, regrade)
+	tokens := a.newTokenAuth(st)
+	gt, err := a.startGate(ctx, st, regrade, func(c store.Change) {
+		if c.Kind == store.ChangeToken {
+			if id, err := strconv.ParseInt(c.Key, 10, 64); err == nil {
+				tokens.Forget(id)
+			}
+		}
+	})
 	if err != nil {
 		return err
 	}
@@ -125,7 +133,7 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 		return usageError{err}
 	}
 	srv, err := server.New(server.Deps{
-		Store: st, Logger: a.logger, Registry: reg, Auth: a.newTokenAuth(st),
+		Store: st, Logger: a.logger, Registry: reg, Auth: tokens,
 		Grade: regrade, Gate: gt, TrustedProxy: proxy, Roles: &auth.Roles{Store: st, Admins: a.cfg.Admins},
 		Ready: func() error {
 			pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
@@ -164,7 +172,7 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 // startGate loads the gate's policy and state and keeps it current; it
 // also expires waivers every minute (any replica may: the store lets one
 // win each expiry).
-func (a *app) startGate(ctx context.Context, st store.Store, regrade func(context.Context, []string) error) (*gate.Gate, error) {
+func (a *app) startGate(ctx context.Context, st store.Store, regrade func(context.Context, []string) error, onChange func(store.Change)) (*gate.Gate, error) {
 	policy := gate.DefaultPolicy()
 	if a.cfg.GatePolicy != "" {
 		var err error
@@ -172,7 +180,7 @@ func (a *app) startGate(ctx context.Context, st store.Store, regrade func(contex
 			return nil, usageError{err}
 		}
 	}
-	g := &gate.Gate{Store: st, Policy: policy, Log: a.logger, Regrade: regrade}
+	g := &gate.Gate{Store: st, Policy: policy, Log: a.logger, Regrade: regrade, OnChange: onChange}
 	if err := g.Start(ctx); err != nil {
 		return nil, fmt.Errorf("starting the deploy gate: %w", err)
 	}

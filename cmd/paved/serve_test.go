@@ -194,7 +194,17 @@ func TestServeAPIPagesHealthAndMetrics(t *testing.T) {
 	if r := runPaved(t, env, "token", "revoke", fmt.Sprint(id)); r.code != 0 {
 		t.Fatal(r.stderr)
 	}
-	if code, _ := push(svc, `{"namespace":"vulns","value":{}}`); code != 401 {
-		t.Errorf("push with revoked token = %d", code)
+	// The server caches tokens briefly; the revocation reaches it through
+	// the change log within its poll interval.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		code, _ := push(svc, `{"namespace":"vulns","value":{}}`)
+		if code == 401 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("push with a revoked token = %d 2 s after revocation", code)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

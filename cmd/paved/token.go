@@ -12,12 +12,11 @@ import (
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/auth"
 	"github.com/paved-dev/paved/internal/catalog"
-	"github.com/paved-dev/paved/internal/server"
 	"github.com/paved-dev/paved/internal/store"
 )
 
-func (a *app) newTokenAuth(st store.Store) server.Authenticator {
-	return &auth.Tokens{Store: st, Now: time.Now, Roles: &auth.Roles{Store: st, Admins: a.cfg.Admins}}
+func (a *app) newTokenAuth(st store.Store) *auth.Tokens {
+	return &auth.Tokens{Store: st, Now: time.Now, Roles: &auth.Roles{Store: st, Admins: a.cfg.Admins}, CacheTTL: 5 * time.Second}
 }
 
 // audit records a write made from the command line on this host: the

@@ -11,7 +11,9 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paved-dev/paved"
@@ -30,6 +32,29 @@ type Tokens struct {
 	Now   func() time.Time
 	// Roles, if set, fills in the authenticated actor's groups and role.
 	Roles *Roles
+	// CacheTTL, if positive, remembers a token that authenticated for that
+	// long, so that a pipeline's thousands of gate requests do not each
+	// read the token and the catalog. A revoked token then stops working
+	// within CacheTTL; an invalid one is never remembered.
+	CacheTTL time.Duration
+	cache    sync.Map // token hash → cachedActor
+}
+
+type cachedActor struct {
+	id      int64
+	actor   paved.Actor
+	expires time.Time
+}
+
+// Forget drops a token from the cache (its id, as in the change log that
+// Revoke writes), so that a revocation takes effect at once.
+func (t *Tokens) Forget(id int64) {
+	t.cache.Range(func(k, v any) bool {
+		if v.(cachedActor).id == id {
+			t.cache.Delete(k)
+		}
+		return true
+	})
 }
 
 // Hash returns the stored form of a token secret.
@@ -81,7 +106,13 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (*paved.Actor,
 	if !strings.HasPrefix(secret, tokenPrefix) {
 		return nil, unauthorized
 	}
-	tok, err := t.Store.TokenGetByHash(ctx, Hash(secret))
+	hash := Hash(secret)
+	now := t.Now()
+	if c, ok := t.cache.Load(hash); ok && now.Before(c.(cachedActor).expires) {
+		actor := c.(cachedActor).actor
+		return &actor, nil
+	}
+	tok, err := t.Store.TokenGetByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, unauthorized
 	} else if err != nil {
@@ -96,6 +127,13 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (*paved.Actor,
 			return nil, err
 		}
 	}
+	if t.CacheTTL > 0 {
+		until := now.Add(t.CacheTTL)
+		if tok.ExpiresAt.Before(until) {
+			until = tok.ExpiresAt
+		}
+		t.cache.Store(hash, cachedActor{id: tok.ID, actor: *actor, expires: until})
+	}
 	return actor, nil
 }
 
@@ -104,6 +142,10 @@ func (t *Tokens) Revoke(ctx context.Context, id int64) error {
 	err := t.Store.TokenRevoke(ctx, id, t.Now().UTC())
 	if errors.Is(err, store.ErrNotFound) {
 		return paved.Errorf(paved.ENOTFOUND, "no token with id %d", id)
+	} else if err != nil {
+		return err
 	}
+	// Serving processes that cache the token forget it when they read this.
+	_, err = t.Store.ChangeRecord(ctx, store.ChangeToken, strconv.FormatInt(id, 10))
 	return err
 }

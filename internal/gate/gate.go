@@ -27,6 +27,9 @@ type Gate struct {
 	// PollInterval is how often the change log is read (default 500 ms);
 	// PostgreSQL notifications make it sooner.
 	PollInterval time.Duration
+	// OnChange, if set, sees every change applied, for caches outside the
+	// gate (revoked tokens).
+	OnChange func(store.Change)
 
 	st       state
 	rec      *recorder
@@ -168,6 +171,11 @@ func (g *Gate) sync(ctx context.Context) {
 	}
 	if n := len(changes); n > 0 {
 		g.lastSeen = changes[n-1].ID
+	}
+	if g.OnChange != nil {
+		for _, c := range changes {
+			g.OnChange(c)
+		}
 	}
 }
 

@@ -53,6 +53,7 @@ const (
 	ChangeWaiver     = "waiver"     // a service ref
 	ChangeApproval   = "approval"   // a service ref
 	ChangeCatalog    = "catalog"    // "*"
+	ChangeToken      = "token"      // a token id, revoked
 )
 
 // Change is one entry of the change log.
