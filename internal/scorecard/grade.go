@@ -22,6 +22,10 @@ type Grader struct {
 	Store     store.Store
 	Standards *Standards
 	Log       *slog.Logger
+	// Publish, if set, receives the events of each pass once it is saved
+	// (the feed's). Its failure is logged, not returned: the pass is
+	// stored, and the feed must not fail a scan.
+	Publish func(ctx context.Context, events []paved.ScoreEvent) error
 
 	// mu runs one pass at a time: each compares with what the last one
 	// stored. (Passes in several processes may still overlap; the next
@@ -163,6 +167,11 @@ func (g *Grader) Grade(ctx context.Context, opt GradeOptions) (*GradeSummary, er
 	}
 	sum.PersistSeconds = time.Since(start).Seconds()
 	sum.Changed, sum.Deleted, sum.Events = len(p.Cards), len(p.Delete), len(p.Events)
+	if g.Publish != nil && len(p.Events) > 0 {
+		if err := g.Publish(ctx, p.Events); err != nil && g.Log != nil {
+			g.Log.Error("publishing grading events to the feed", "events", len(p.Events), "err", err)
+		}
+	}
 	if g.Log != nil {
 		g.Log.Info("graded", "services", sum.Services, "changed", sum.Changed, "events", sum.Events, "reason", sum.Reason,
 			"seconds", sum.LoadSeconds+sum.EvaluateSeconds+sum.PersistSeconds)
