@@ -20,7 +20,7 @@ func (st *state) decide(p *Policy, req *paved.DecisionRequest, now time.Time) (*
 	st.mu.RLock()
 	defer st.mu.RUnlock()
 	d := &paved.Decision{At: now, Request: *req, Reasons: []string{}, RequiredApprovals: []paved.RequiredApproval{},
-		WaiversApplied: []paved.WaiverApplied{}, Inputs: map[string]any{"environment_policy": env}}
+		WaiversApplied: []paved.WaiverApplied{}, Inputs: map[string]any{}}
 	if st.dbErr != nil {
 		d.Service = req.Service
 		if env.FailOpen {

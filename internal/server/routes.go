@@ -35,7 +35,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /api/v1/scorecards/forecast", s.api(s.authenticated(s.handleScorecardForecast)))
 	// The deploy gate. Decisions are asked by pipelines with ci: tokens
 	// scoped to their services; waivers and approvals by people.
-	m.HandleFunc("POST /api/v1/gate/decisions", s.api(s.authenticated(s.handleGateDecision)))
+	m.HandleFunc("POST /api/v1/gate/decisions", s.api(s.authenticatedRecorded(s.handleGateDecision)))
 	m.HandleFunc("GET /api/v1/gate/decisions", s.api(s.handleGateDecisionList))
 	m.HandleFunc("GET /api/v1/gate/decisions/{id}", s.api(s.handleGateDecisionGet))
 	m.HandleFunc("POST /api/v1/waivers", s.api(s.authenticated(s.handleWaiverRequest)))

@@ -96,7 +96,7 @@ func (s *Store) DecisionList(ctx context.Context, p *store.DecisionListParams) (
 	eqIf(&w, "environment", p.Environment)
 	eqIf(&w, "allow", p.Allow)
 	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT document FROM gate_decisions`+w.b.String()+
-		fmt.Sprintf(` ORDER BY at DESC, id DESC LIMIT %d`, limitOr(p.Limit, 100))), w.args...)
+		fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limitOr(p.Limit, 100))), w.args...)
 	if err != nil {
 		return nil, s.err(err, "list decisions")
 	}

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/paved-dev/paved"
+	"github.com/paved-dev/paved/internal/auth"
+	"github.com/paved-dev/paved/internal/store"
+)
+
+// gateLoad is what the load generator reports.
+type gateLoad struct {
+	Requests  int     `json:"requests"`
+	Errors    int     `json:"errors"`
+	Allowed   int     `json:"allowed"`
+	Seconds   float64 `json:"seconds"`
+	PerSecond float64 `json:"per_second"`
+	P50ms     float64 `json:"p50_ms"`
+	P99ms     float64 `json:"p99_ms"`
+	MaxMs     float64 `json:"max_ms"`
+}
+
+func (a *app) benchGateCommand() *cobra.Command {
+	var duration time.Duration
+	var concurrency int
+	cmd := &cobra.Command{
+		Use:   "gate",
+		Short: "Gate decisions per second and latency over HTTP, the load from a separate process",
+		Long: `Serves the database given with --db (scan and grade a fleet into it first:
+paved --db … scan DIR), creates a ci token, and runs a load generator in a
+child process (paved bench gate-load) that asks for production decisions of
+random services over keep-alive connections on loopback for --duration.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, cancel := context.WithCancel(cmd.Context())
+			defer cancel()
+			st, err := a.openStore(ctx)
+			if err != nil {
+				return err
+			}
+			kind := paved.KindComponent
+			comps, _, err := st.EntityList(ctx, &store.EntityListParams{Kind: &kind})
+			if err != nil {
+				return err
+			}
+			if len(comps) == 0 {
+				return paved.Errorf(paved.EINVALID, "the database has no services: paved --db … scan DIR first")
+			}
+			secret, _, err := (&auth.Tokens{Store: st, Now: time.Now}).Create(ctx, "bench", "ci:bench", time.Hour, "*")
+			if err != nil {
+				return err
+			}
+			names := make([]string, len(comps))
+			for i, e := range comps {
+				names[i] = e.Name
+			}
+			f, err := os.CreateTemp("", "paved-bench-services-")
+			if err != nil {
+				return err
+			}
+			defer os.Remove(f.Name())
+			if _, err := f.WriteString(strings.Join(names, "\n")); err != nil {
+				return err
+			}
+			f.Close()
+
+			a.cfg.Addr = "127.0.0.1:0"
+			urlc := make(chan string, 1)
+			errc := make(chan error, 1)
+			go func() { errc <- a.serve(ctx, func(u string) { urlc <- u }) }()
+			var base string
+			select {
+			case base = <-urlc:
+			case err := <-errc:
+				return err
+			}
+			self, err := os.Executable()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stderr, "serving %d services at %s; load for %s with %d connections …\n", len(names), base, duration, concurrency)
+			child := exec.CommandContext(ctx, self, "bench", "gate-load", "--url", base, "--services-file", f.Name(),
+				"--duration", duration.String(), "--concurrency", fmt.Sprint(concurrency))
+			child.Env = append(os.Environ(), "PAVED_TOKEN="+secret)
+			child.Stderr = a.stderr
+			out, err := child.Output()
+			cancel() // stop serving, and wait for it, before the store closes
+			if serr := <-errc; serr != nil && err == nil {
+				err = serr
+			}
+			if err != nil {
+				return fmt.Errorf("load generator: %w", err)
+			}
+			var load gateLoad
+			if err := json.Unmarshal(out, &load); err != nil {
+				return fmt.Errorf("load generator output: %w", err)
+			}
+			rows := []benchRow{
+				{"gate decisions per second (HTTP, loopback)", load.PerSecond, "/s", "≥ 20,000"},
+				{"  p50 latency (ms)", load.P50ms, "ms", ""},
+				{"  p99 latency (ms)", load.P99ms, "ms", "≤ 2"},
+				{"  max latency (ms)", load.MaxMs, "ms", ""},
+				{fmt.Sprintf("  requests (errors %d, allowed %d)", load.Errors, load.Allowed), float64(load.Requests), "", ""},
+				{"  services loaded", float64(len(names)), "", ""},
+			}
+			if a.output == "json" {
+				return a.printJSON(map[string]any{"machine": machine(), "rows": rows})
+			}
+			fmt.Fprintf(a.stdout, "machine: %s · database: %s · %d connections\n", machine(), st.Dialect(), concurrency)
+			t := newTable(a.stdout)
+			t.row("BENCHMARK", "VALUE", "UNIT", "TARGET")
+			for _, r := range rows {
+				t.row(r.Name, fmt.Sprintf("%.2f", r.Value), r.Unit, dash(r.Target))
+			}
+			return t.flush()
+		},
+	}
+	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to load the server")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 32, "concurrent connections")
+	return cmd
+}
+
+// benchGateLoadCommand is the load generator bench gate runs in a child
+// process, so that the server's measurements do not share its scheduler.
+func (a *app) benchGateLoadCommand() *cobra.Command {
+	var base, servicesFile string
+	var duration time.Duration
+	var concurrency int
+	cmd := &cobra.Command{
+		Use:    "gate-load",
+		Short:  "The load generator of bench gate",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := os.ReadFile(servicesFile)
+			if err != nil {
+				return err
+			}
+			names := strings.Split(string(data), "\n")
+			token := a.getenv("PAVED_TOKEN")
+			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: concurrency, MaxConnsPerHost: concurrency}}
+			bodies := make([][]byte, len(names))
+			for i, n := range names {
+				bodies[i], _ = json.Marshal(paved.DecisionRequest{Service: n, Version: "1.0.0", Environment: "production"})
+			}
+			var mu sync.Mutex
+			var latencies []time.Duration
+			var errs, allowed int
+			deadline := time.Now().Add(duration)
+			start := time.Now()
+			var wg sync.WaitGroup
+			for w := range concurrency {
+				wg.Go(func() {
+					rng := rand.New(rand.NewPCG(uint64(w), 7))
+					var mine []time.Duration
+					var myErrs, myAllowed int
+					var resp struct {
+						Allow bool `json:"allow"`
+					}
+					for time.Now().Before(deadline) {
+						body := bodies[rng.IntN(len(bodies))]
+						req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/gate/decisions", bytes.NewReader(body))
+						req.Header.Set("Authorization", "Bearer "+token)
+						req.Header.Set("Content-Type", "application/json")
+						t0 := time.Now()
+						r, err := client.Do(req)
+						if err != nil {
+							myErrs++
+							continue
+						}
+						b, _ := io.ReadAll(r.Body)
+						r.Body.Close()
+						mine = append(mine, time.Since(t0))
+						if r.StatusCode != 200 {
+							myErrs++
+							continue
+						}
+						resp.Allow = false
+						if json.Unmarshal(b, &resp) == nil && resp.Allow {
+							myAllowed++
+						}
+					}
+					mu.Lock()
+					latencies = append(latencies, mine...)
+					errs += myErrs
+					allowed += myAllowed
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			elapsed := time.Since(start).Seconds()
+			slices.Sort(latencies)
+			ms := func(q float64) float64 {
+				if len(latencies) == 0 {
+					return 0
+				}
+				return float64(latencies[min(len(latencies)-1, int(q*float64(len(latencies))))].Microseconds()) / 1000
+			}
+			return json.NewEncoder(a.stdout).Encode(gateLoad{Requests: len(latencies), Errors: errs, Allowed: allowed, Seconds: elapsed,
+				PerSecond: float64(len(latencies)) / elapsed, P50ms: ms(0.50), P99ms: ms(0.99), MaxMs: ms(1)})
+		},
+	}
+	cmd.Flags().StringVar(&base, "url", "", "server URL")
+	cmd.Flags().StringVar(&servicesFile, "services-file", "", "file of service names, one per line")
+	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 32, "concurrent connections")
+	return cmd
+}
