@@ -84,9 +84,10 @@ func Verify(secret string, body []byte, header string) bool {
 // retries a failed attempt with backoff and calls it again.
 type Deliverer struct {
 	Store store.Store
-	// Client posts the payloads; nil: one with DeliveryTimeout that does
-	// not follow redirects.
+	// Client posts the payloads; nil: one that does not follow redirects.
 	Client *http.Client
+	// Timeout bounds each attempt; 0 means DeliveryTimeout.
+	Timeout time.Duration
 	// Publisher, if set, tells the webhook's owner in their feed when a
 	// delivery is dead-lettered.
 	Publisher *Publisher
@@ -100,7 +101,14 @@ func (d *Deliverer) client() *http.Client {
 	if d.Client != nil {
 		return d.Client
 	}
-	return &http.Client{Timeout: DeliveryTimeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (d *Deliverer) timeout() time.Duration {
+	if d.Timeout > 0 {
+		return d.Timeout
+	}
+	return DeliveryTimeout
 }
 
 func (d *Deliverer) now() time.Time {
@@ -163,7 +171,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id int64, attempt, maxAttempts 
 
 // post sends one attempt and returns the receiver's status (0: none).
 func (d *Deliverer) post(ctx context.Context, h *paved.Webhook, del *paved.WebhookDelivery, kind string, body []byte) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, DeliveryTimeout)
+	ctx, cancel := context.WithTimeout(ctx, d.timeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
 	if err != nil {
@@ -178,7 +186,7 @@ func (d *Deliverer) post(ctx context.Context, h *paved.Webhook, del *paved.Webho
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) && ue.Timeout() {
-			return 0, fmt.Errorf("no answer from %s within %s", host(h.URL), DeliveryTimeout)
+			return 0, fmt.Errorf("no answer from %s within %s", host(h.URL), d.timeout())
 		}
 		return 0, fmt.Errorf("posting to %s: %w", host(h.URL), errors.Unwrap(err))
 	}

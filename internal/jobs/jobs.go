@@ -6,6 +6,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -21,6 +22,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/paved-dev/paved/internal/feed"
 	"github.com/paved-dev/paved/internal/scan"
 	"github.com/paved-dev/paved/internal/source"
 	"github.com/paved-dev/paved/internal/store"
@@ -52,9 +54,10 @@ func (ScanSourcesArgs) Kind() string { return "scan_sources" }
 
 // Queue is a River client over the store's database.
 type Queue struct {
-	Client  *river.Client[*sql.Tx]
-	store   store.Store
-	scanner *scan.Scanner
+	Client          *river.Client[*sql.Tx]
+	store           store.Store
+	scanner         *scan.Scanner
+	webhookAttempts int
 }
 
 // Options configure a Queue.
@@ -68,6 +71,11 @@ type Options struct {
 	Logger       *slog.Logger
 	// ID names this client in job rows (attempted_by), e.g. "worker-2".
 	ID string
+	// Webhook delivery (webhook.go): the deliverer, when this process
+	// delivers, and the attempts and backoff of each delivery.
+	Deliverer       *feed.Deliverer
+	WebhookAttempts int                             // 0: DefaultWebhookAttempts
+	WebhookBackoff  func(attempt int) time.Duration // nil: River's backoff
 }
 
 func driver(st store.Store) riverdriver.Driver[*sql.Tx] {
@@ -91,7 +99,7 @@ func Migrate(ctx context.Context, st store.Store) error {
 
 // New makes a queue client. Call Start to run jobs.
 func New(st store.Store, scanner *scan.Scanner, opts Options) (*Queue, error) {
-	q := &Queue{store: st, scanner: scanner}
+	q := &Queue{store: st, scanner: scanner, webhookAttempts: cmp.Or(max(opts.WebhookAttempts, 0), DefaultWebhookAttempts)}
 	cfg := &river.Config{
 		Logger:            opts.Logger,
 		ID:                opts.ID,
@@ -108,6 +116,7 @@ func New(st store.Store, scanner *scan.Scanner, opts Options) (*Queue, error) {
 		river.AddWorker(workers, &scanSourcesWorker{q: q, sources: opts.Sources})
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}}
+		addWebhookWorker(cfg, workers, opts)
 		if opts.ScanInterval > 0 && len(opts.Sources) > 0 {
 			cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
 				river.PeriodicInterval(opts.ScanInterval),
