@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -13,14 +15,24 @@ import (
 	"github.com/paved-dev/paved/internal/store"
 )
 
-var decisionInsert = bulkStatement{
-	head:  `INSERT INTO gate_decisions (id, at, service, version, environment, allow, actor, document) VALUES `,
-	tuple: `(?, ?, ?, ?, ?, ?, ?, ?)`,
-	tail:  ` ON CONFLICT (id) DO NOTHING`,
-}
+var (
+	decisionInsert = bulkStatement{
+		head:  `INSERT INTO gate_decisions (id, at, service, version, environment, allow, actor, requester, document) VALUES `,
+		tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tail:  ` ON CONFLICT (id) DO NOTHING`,
+	}
+	decisionDocumentInsert = bulkStatement{
+		head:  `INSERT INTO decision_documents (hash, document) VALUES `,
+		tuple: `(?, ?)`,
+		tail:  ` ON CONFLICT (hash) DO NOTHING`,
+	}
+)
 
 // DecisionInsertMany stores decisions in one transaction; the gate batches
-// them so that thousands per second cost a few commits.
+// them so that thousands per second cost a few commits. What differs from
+// one decision to the next (id, time, actor, requester) are columns; the
+// rest — reasons, approvals, waivers, inputs — is a document stored once
+// per distinct content, since a pipeline asking again gets the same answer.
 func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) error {
 	if len(ds) == 0 {
 		return nil
@@ -32,13 +44,26 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 	defer tx.Rollback()
 	w := s.newTxWriter(tx)
 	defer w.close()
-	args := make([]any, 0, 8*len(ds))
+	args := make([]any, 0, 9*len(ds))
+	var docArgs []any
+	seen := map[string]bool{}
 	for _, d := range ds {
-		doc, err := json.Marshal(d)
+		content := *d
+		content.ID, content.At, content.Actor, content.Request.Requester = "", time.Time{}, "", ""
+		doc, err := json.Marshal(&content)
 		if err != nil {
 			return fmt.Errorf("decision %s: encode: %w", d.ID, err)
 		}
-		args = append(args, d.ID, dbTime(d.At), d.Service, d.Request.Target(), d.Request.Environment, d.Allow, d.Actor, string(doc))
+		sum := sha256.Sum256(doc)
+		hash := hex.EncodeToString(sum[:16])
+		if !seen[hash] {
+			seen[hash] = true
+			docArgs = append(docArgs, hash, string(doc))
+		}
+		args = append(args, d.ID, dbTime(d.At), d.Service, d.Request.Target(), d.Request.Environment, d.Allow, d.Actor, d.Request.Requester, hash)
+	}
+	if err := w.bulk(ctx, decisionDocumentInsert, docArgs, nil); err != nil {
+		return s.err(err, "store decision documents")
 	}
 	if err := w.bulk(ctx, decisionInsert, args, nil); err != nil {
 		return s.err(err, "store decisions")
@@ -46,21 +71,26 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 	return s.err(tx.Commit(), "store decisions")
 }
 
+const decisionSelect = `SELECT d.id, d.at, d.actor, d.requester, c.document FROM gate_decisions d
+	JOIN decision_documents c ON c.hash = d.document`
+
 func scanDecision(row rowScanner) (*paved.Decision, error) {
-	var doc string
-	if err := row.Scan(&doc); err != nil {
+	var id, actor, requester, doc string
+	var at time.Time
+	if err := row.Scan(&id, &at, &actor, &requester, &doc); err != nil {
 		return nil, err
 	}
 	var d paved.Decision
 	if err := json.Unmarshal([]byte(doc), &d); err != nil {
 		return nil, fmt.Errorf("decode stored decision: %w", err)
 	}
+	d.ID, d.At, d.Actor, d.Request.Requester = id, at.UTC(), actor, requester
 	return &d, nil
 }
 
 // DecisionGet returns store.ErrNotFound for an unknown id.
 func (s *Store) DecisionGet(ctx context.Context, id string) (*paved.Decision, error) {
-	d, err := scanDecision(s.read.QueryRowContext(ctx, s.rebind(`SELECT document FROM gate_decisions WHERE id = ?`), id))
+	d, err := scanDecision(s.read.QueryRowContext(ctx, s.rebind(decisionSelect+` WHERE d.id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("decision %q: %w", id, store.ErrNotFound)
 	}
@@ -92,11 +122,11 @@ func eqIf[T any](w *whereBuilder, col string, v *T) {
 // DecisionList returns decisions matching p, newest first.
 func (s *Store) DecisionList(ctx context.Context, p *store.DecisionListParams) ([]*paved.Decision, error) {
 	var w whereBuilder
-	eqIf(&w, "service", p.Service)
-	eqIf(&w, "environment", p.Environment)
-	eqIf(&w, "allow", p.Allow)
-	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT document FROM gate_decisions`+w.b.String()+
-		fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limitOr(p.Limit, 100))), w.args...)
+	eqIf(&w, "d.service", p.Service)
+	eqIf(&w, "d.environment", p.Environment)
+	eqIf(&w, "d.allow", p.Allow)
+	rows, err := s.read.QueryContext(ctx, s.rebind(decisionSelect+w.b.String()+
+		fmt.Sprintf(` ORDER BY d.id DESC LIMIT %d`, limitOr(p.Limit, 100))), w.args...)
 	if err != nil {
 		return nil, s.err(err, "list decisions")
 	}

@@ -6,9 +6,14 @@
 -- Tokens of CI pipelines name the services they may act for.
 ALTER TABLE tokens ADD COLUMN scopes TEXT NOT NULL DEFAULT '';
 
--- gate_decisions keeps every decision with its inputs (a JSON document),
--- so that it can be explained later. Ids are time-ordered, so the primary
--- key also serves "newest first".
+-- gate_decisions keeps every decision; its reasons and inputs are a JSON
+-- document stored once per distinct content (a pipeline asking again and
+-- again gets the same answer), so that it can be explained later. Ids are
+-- time-ordered, so the primary key also serves "newest first".
+CREATE TABLE decision_documents (
+    hash     TEXT NOT NULL PRIMARY KEY,
+    document TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE gate_decisions (
     id          TEXT NOT NULL PRIMARY KEY,
     at          TIMESTAMP NOT NULL,
@@ -17,6 +22,7 @@ CREATE TABLE gate_decisions (
     environment TEXT NOT NULL,
     allow       BOOLEAN NOT NULL,
     actor       TEXT NOT NULL,
+    requester   TEXT NOT NULL,
     document    TEXT NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX gate_decisions_service ON gate_decisions (service, id);
@@ -82,4 +88,5 @@ DROP TABLE audit_log;
 DROP TABLE approvals;
 DROP TABLE waivers;
 DROP TABLE gate_decisions;
+DROP TABLE decision_documents;
 ALTER TABLE tokens DROP COLUMN scopes;
