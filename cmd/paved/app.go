@@ -42,6 +42,8 @@ type app struct {
 	// standards are the configured standards, once loaded.
 	standards *scorecard.Standards
 	grade     *scorecard.Grader
+	// feed publishes events and enqueues their webhook deliveries (feed.go).
+	feed *feedState
 	// observe, when set, records each repository scan's duration.
 	observe func(outcome string, d time.Duration)
 }

@@ -71,7 +71,7 @@ func (a *app) demoHistory(ctx context.Context, st store.Store, refs []source.Ref
 		std  *scorecard.Standards
 		days int
 	}{{earlier, -6}, {scorecard.Default(), -3}} {
-		g := &scorecard.Grader{Store: st, Standards: step.std, Log: a.logger}
+		g := &scorecard.Grader{Store: st, Standards: step.std, Log: a.logger, Publish: a.publisher(st).PublishScoreEvents}
 		if _, err := g.Grade(ctx, scorecard.GradeOptions{Now: today.AddDate(0, 0, step.days)}); err != nil {
 			return err
 		}

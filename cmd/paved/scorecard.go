@@ -51,7 +51,7 @@ func (a *app) grader(st store.Store) (*scorecard.Grader, error) {
 	if err != nil {
 		return nil, err
 	}
-	a.grade = &scorecard.Grader{Store: st, Standards: s, Log: a.logger}
+	a.grade = &scorecard.Grader{Store: st, Standards: s, Log: a.logger, Publish: a.publisher(st).PublishScoreEvents}
 	return a.grade, nil
 }
 

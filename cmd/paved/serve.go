@@ -66,7 +66,7 @@ func (a *app) startQueue(ctx context.Context, st store.Store, id string, periodi
 		host, _ := os.Hostname()
 		id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	opts := jobs.Options{Workers: max(a.cfg.JobWorkers, 1), Logger: a.logger, ID: id}
+	opts := jobs.Options{Workers: max(a.cfg.JobWorkers, 1), Logger: a.logger, ID: id, Deliverer: a.deliverer(st)}
 	if periodic {
 		opts.Sources, opts.ScanInterval = a.cfg.Sources, a.cfg.ScanInterval
 	}

@@ -44,7 +44,27 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/approvals", s.api(s.handleApprovalList))
 	m.HandleFunc("POST /api/v1/approvals/{id}/{action}", s.api(s.authenticated(s.handleApprovalAction)))
 	m.HandleFunc("GET /api/v1/audit", s.api(s.authenticated(s.handleAuditList)))
+	// Feeds, subscriptions, webhooks and the digest (docs/feed.md). A
+	// person's feed, subscriptions and digest are the token's user's.
+	m.HandleFunc("GET /api/v1/feed", s.api(s.authenticated(s.handleMyFeed)))
+	m.HandleFunc("POST /api/v1/feed/read", s.api(s.authenticated(s.handleFeedRead)))
+	m.HandleFunc("GET /api/v1/teams/{name}/feed", s.api(s.handleTeamFeed))
+	m.HandleFunc("GET /api/v1/services/{name}/feed", s.api(s.handleServiceFeed))
+	m.HandleFunc("GET /api/v1/subscriptions", s.api(s.authenticated(s.handleSubscriptionList)))
+	m.HandleFunc("POST /api/v1/subscriptions", s.api(s.authenticated(s.handleSubscriptionCreate)))
+	m.HandleFunc("DELETE /api/v1/subscriptions", s.api(s.authenticated(s.handleSubscriptionDelete)))
+	m.HandleFunc("DELETE /api/v1/subscriptions/{id}", s.api(s.authenticated(s.handleSubscriptionDelete)))
+	m.HandleFunc("GET /api/v1/webhooks", s.api(s.authenticated(s.handleWebhookList)))
+	m.HandleFunc("POST /api/v1/webhooks", s.api(s.authenticated(s.handleWebhookCreate)))
+	m.HandleFunc("DELETE /api/v1/webhooks/{id}", s.api(s.authenticated(s.handleWebhookDelete)))
+	m.HandleFunc("GET /api/v1/webhooks/{id}/deliveries", s.api(s.authenticated(s.handleWebhookDeliveries)))
+	m.HandleFunc("GET /api/v1/deliveries", s.api(s.authenticated(s.handleDeliveries)))
+	m.HandleFunc("GET /api/v1/digest", s.api(s.authenticated(s.handleDigest)))
 	m.HandleFunc("/api/", s.api(s.handleAPINotFound))
+
+	// Atom feeds for feed readers.
+	m.HandleFunc("GET /feeds/teams/{file}", s.atom(s.handleTeamAtom))
+	m.HandleFunc("GET /feeds/services/{file}", s.atom(s.handleServiceAtom))
 
 	// Pages.
 	m.HandleFunc("GET /static/", s.handleStatic)
