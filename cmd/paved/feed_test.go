@@ -218,7 +218,9 @@ func TestFeedEndToEnd(t *testing.T) {
 		return f
 	}
 	mine := feedOf(memberTok, "/api/v1/feed")
-	if !slices.ContainsFunc(mine.Items, func(it *paved.FeedItem) bool { return it.Check == "no-critical-vulnerabilities" && it.Kind == feed.KindCheckFailing }) ||
+	if !slices.ContainsFunc(mine.Items, func(it *paved.FeedItem) bool {
+		return it.Check == "no-critical-vulnerabilities" && it.Kind == feed.KindCheckFailing
+	}) ||
 		mine.Unread != len(mine.Items) || mine.Feed != member {
 		t.Errorf("the member's feed = %+v", mine)
 	}
