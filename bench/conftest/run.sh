@@ -14,6 +14,8 @@
 #   CACHE     where generated fleets and Conftest are kept between runs
 #             (default ${XDG_CACHE_HOME:-~/.cache}/paved-bench-conftest)
 #   CONFTEST  a conftest binary to use instead of installing $CONFTEST_VERSION
+#   PAVED     a paved binary to use instead of building ./cmd/paved from the
+#             working tree (e.g. one built from a commit with git archive)
 #
 # Needs go, git and jq. The first run installs Conftest with `go install`
 # through the Go module proxy (several minutes of compiling) and generates
@@ -72,12 +74,18 @@ range() {
 	hi=$(printf '%s\n' "$@" | sort -g | tail -1)
 	if [[ $lo == "$hi" ]]; then echo "$lo"; else echo "$lo–$hi"; fi
 }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b <= 0) print "-"; else if (a / b < 10) printf "%.1f×", a / b; else printf "%.0f×", a / b }'; }
 
 # --- paved -----------------------------------------------------------------
-say "building paved"
-go build -o "$TMP/paved" ./cmd/paved
-PAVED=$TMP/paved
+if [[ -z ${PAVED:-} ]]; then
+	say "building paved"
+	go build -o "$TMP/paved" ./cmd/paved
+	PAVED=$TMP/paved
+	PAVED_BUILD="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- '*.go' go.mod go.sum 2>/dev/null || echo ' + uncommitted changes')"
+else
+	PAVED_BUILD="$PAVED"
+fi
 "$PAVED" scorecard validate "$STANDARDS" >&2
 
 # --- Conftest --------------------------------------------------------------
@@ -179,10 +187,18 @@ conftest_kind_run() { # kind
 }
 # One after the other (each Conftest process keeps about one core busy),
 # then all four at once, so Conftest gets every core as paved does.
-conftest_seq=() conftest_par=()
+# Each run measures everything once, Conftest then paved, so that both see
+# the same background load; the ratios are taken within each run.
+conftest_seq=() conftest_par=() conftest_best=()
 declare -A conftest_kind
+scan_wall=() scan_collect=() scan_grade=()
+eval_eval=() eval_load=() eval_wall=()
+r_eval=() r_load=() r_wall=() r_scan=()
 for ((i = 1; i <= RUNS; i++)); do
-	say "conftest run $i/$RUNS"
+	# (a) Conftest: the 4 processes one after the other (each keeps about
+	# one core busy), then all 4 at once, so Conftest gets every core as
+	# paved does; the faster counts.
+	say "run $i/$RUNS: conftest"
 	total=0
 	for kind in dockerfile ci node catalog; do
 		t0=$EPOCHREALTIME
@@ -200,33 +216,33 @@ for ((i = 1; i <= RUNS; i++)); do
 	done
 	for pid in "${pids[@]}"; do wait "$pid"; done
 	conftest_par+=("$(elapsed "$t0" "$EPOCHREALTIME")")
-done
+	c=$(best "$total" "${conftest_par[-1]}")
+	conftest_best+=("$c")
 
-# --- (c) paved scan (fresh database each time) -----------------------------
-scan_wall=() scan_collect=() scan_grade=()
-for ((i = 1; i <= RUNS; i++)); do
-	say "paved scan run $i/$RUNS"
-	mkdir -p "$TMP/db$i"
-	DB=sqlite://$TMP/db$i/paved.db
+	# (c) paved scan into a fresh database; it grades every component too.
+	say "run $i/$RUNS: paved scan"
+	rm -rf "$TMP/db"
+	mkdir -p "$TMP/db"
+	DB=sqlite://$TMP/db/paved.db
 	t0=$EPOCHREALTIME
 	"$PAVED" scan --standards "$STANDARDS" --db "$DB" -o json "$FLEET" >"$TMP/scan.json" 2>>"$TMP/paved.log"
 	scan_wall+=("$(elapsed "$t0" "$EPOCHREALTIME")")
+	jq -e '.failed == 0' "$TMP/scan.json" >/dev/null || say "warning: some repositories failed to scan"
 	scan_collect+=("$(jq -r '.duration_ns / 1e9 | . * 1000 | round / 1000' "$TMP/scan.json")")
 	scan_grade+=("$(jq -r '.grade | .load_seconds + .evaluate_seconds + .persist_seconds | . * 1000 | round / 1000' "$TMP/scan.json")")
-	if [[ $i -lt $RUNS ]]; then rm -rf "$TMP/db$i"; fi
-done
-jq -e '.failed == 0' "$TMP/scan.json" >/dev/null || say "warning: some repositories failed to scan"
 
-# --- (b) paved scorecard evaluate over the scanned database ----------------
-eval_eval=() eval_load=() eval_persist=() eval_wall=()
-for ((i = 1; i <= RUNS; i++)); do
-	say "paved scorecard evaluate run $i/$RUNS"
+	# (b) paved scorecard evaluate over that database.
+	say "run $i/$RUNS: paved scorecard evaluate"
 	t0=$EPOCHREALTIME
 	"$PAVED" scorecard evaluate --standards "$STANDARDS" --db "$DB" -o json >"$TMP/evaluate.json" 2>>"$TMP/paved.log"
 	eval_wall+=("$(elapsed "$t0" "$EPOCHREALTIME")")
 	eval_eval+=("$(jq -r '.evaluate_seconds | . * 10000 | round / 10000' "$TMP/evaluate.json")")
 	eval_load+=("$(jq -r '.load_seconds + .evaluate_seconds | . * 10000 | round / 10000' "$TMP/evaluate.json")")
-	eval_persist+=("$(jq -r '.persist_seconds | . * 10000 | round / 10000' "$TMP/evaluate.json")")
+
+	r_eval+=("$(ratio "$c" "${eval_eval[-1]}")")
+	r_load+=("$(ratio "$c" "${eval_load[-1]}")")
+	r_wall+=("$(ratio "$c" "${eval_wall[-1]}")")
+	r_scan+=("$(ratio "$c" "${scan_wall[-1]}")")
 done
 services=$(jq -r .services "$TMP/evaluate.json")
 checks=$(jq -r .checks "$TMP/evaluate.json")
@@ -234,14 +250,13 @@ checks=$(jq -r .checks "$TMP/evaluate.json")
 # --- report ----------------------------------------------------------------
 cs=$(best "${conftest_seq[@]}")
 cp=$(best "${conftest_par[@]}")
-if awk -v a="$cp" -v b="$cs" 'BEGIN { exit !(a < b) }'; then ct=$cp how="4 in parallel"; else ct=$cs how="one after the other"; fi
 pe=$(best "${eval_eval[@]}")
 pl=$(best "${eval_load[@]}")
 pw=$(best "${eval_wall[@]}")
 ps=$(best "${scan_wall[@]}")
 echo
 echo "paved vs Conftest — $REPOS repositories (+ org), seed $SEED; $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')"
-echo "conftest $CONFTEST_VERSION (OPA $OPA_VERSION); paved $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- cmd internal 2>/dev/null || echo '+changes'); best of $RUNS runs, range in brackets"
+echo "conftest $CONFTEST_VERSION (OPA $OPA_VERSION); paved $PAVED_BUILD; best of $RUNS runs, [range of all runs]"
 echo "Conftest: $nfiles files (${#dockerfiles[@]} Dockerfiles, ${#workflows[@]} workflows, ${#packages[@]} package.json, ${#catalogs[@]} catalog-info.yaml); paved: $services components × $checks checks"
 echo
 W='%-30s  %-68s  %s\n'
@@ -262,11 +277,15 @@ printf "$W" "paved scan: grade" "the grading pass inside the scan (load+evaluate
 printf "$W" "paved scan+evaluate" "the whole scan process: collect + grade everything + persist" "$ps [$(range "${scan_wall[@]}")]"
 }
 echo
-echo "ratios against conftest's best ($how, ${ct}s):"
-echo "  conftest / paved evaluate:          $(ratio "$ct" "$pe")"
-echo "  conftest / paved load+evaluate:     $(ratio "$ct" "$pl")"
-echo "  conftest / paved evaluate process:  $(ratio "$ct" "$pw")"
-echo "  conftest / paved scan+evaluate:     $(ratio "$ct" "$ps")"
+# shellcheck disable=SC2059
+{
+echo "ratios, conftest's faster way / paved, within each run: median [range]"
+R='  %-36s  %s\n'
+printf "$R" "conftest / paved evaluate" "$(median "${r_eval[@]}") [$(range "${r_eval[@]}")]"
+printf "$R" "conftest / paved load+evaluate" "$(median "${r_load[@]}") [$(range "${r_load[@]}")]"
+printf "$R" "conftest / paved scorecard evaluate" "$(median "${r_wall[@]}") [$(range "${r_wall[@]}")]"
+printf "$R" "conftest / paved scan+evaluate" "$(median "${r_scan[@]}") [$(range "${r_scan[@]}")]"
+}
 echo "(finding the files for Conftest took ${find_seconds}s, not counted)"
 
 # Failures per check. Conftest says at most one thing per file (per
