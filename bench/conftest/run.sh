@@ -5,12 +5,14 @@
 # Usage, from the repository root:
 #
 #   bench/conftest/run.sh                       # 2000 repositories
-#   REPOS=10000 RUNS=2 bench/conftest/run.sh
+#   REPOS=10000 RUNS=5 bench/conftest/run.sh
 #
 # Environment:
 #   REPOS     repositories in the fleet (default 2000; seed 7, plus the org repository)
-#   RUNS      how many times each measurement is repeated (default 3); the
-#             table shows the best run, and the range of all runs
+#   RUNS      how many runs (default 3); each measures Conftest, the scan and
+#             the evaluation once, so that all see the same background load.
+#             The table shows the best and the range; the ratios are taken
+#             within each run (median and range)
 #   CACHE     where generated fleets and Conftest are kept between runs
 #             (default ${XDG_CACHE_HOME:-~/.cache}/paved-bench-conftest)
 #   CONFTEST  a conftest binary to use instead of installing $CONFTEST_VERSION
@@ -19,7 +21,7 @@
 #
 # Needs go, git and jq. The first run installs Conftest with `go install`
 # through the Go module proxy (several minutes of compiling) and generates
-# the fleet (~15 s for 2000 repositories, ~70 s for 10000).
+# the fleet (seconds for 2000 repositories, about a minute for 10000).
 #
 # What is measured:
 #   conftest        `conftest test` once per file type over the whole fleet:
