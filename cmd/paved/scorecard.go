@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"os"
@@ -442,7 +441,7 @@ func (a *app) scorecardReportCommand() *cobra.Command {
 			case "json":
 				return a.printJSON(map[string]any{"levels": s.Levels, "nodes": rows})
 			case "csv":
-				return writeRollupCSV(a.stdout, s, rows)
+				return scorecard.WriteRollupCSV(a.stdout, s, rows)
 			}
 			t := newTable(a.stdout)
 			header := []any{"NODE", "LEADER", "SERVICES"}
@@ -467,28 +466,6 @@ func (a *app) scorecardReportCommand() *cobra.Command {
 	cmd.Flags().StringVar(&node, "org", "", "only this org node and the nodes below it (a group ref or name)")
 	cmd.Flags().IntVar(&top, "top", 3, "failing checks listed per node")
 	return cmd
-}
-
-func writeRollupCSV(w interface{ Write([]byte) (int, error) }, s *scorecard.Standards, rows []*scorecard.NodeRollup) error {
-	cw := csv.NewWriter(w)
-	levels := append(slices.Clone(s.Levels), scorecard.NoLevel)
-	header := []string{"node", "name", "type", "parent", "depth", "leader", "services"}
-	header = append(header, levels...)
-	header = append(header, "blocking_failing", "top_failing")
-	_ = cw.Write(header)
-	for _, r := range rows {
-		rec := []string{r.Ref, r.Name, r.Type, r.Parent, fmt.Sprint(r.Depth), r.Leader, fmt.Sprint(r.Services)}
-		for _, l := range levels {
-			rec = append(rec, fmt.Sprint(r.Levels[l]))
-		}
-		var topText []string
-		for _, c := range r.TopFailing {
-			topText = append(topText, fmt.Sprintf("%s:%d", c.Check, c.Failing))
-		}
-		_ = cw.Write(append(rec, fmt.Sprint(r.BlockingFailing), strings.Join(topText, " ")))
-	}
-	cw.Flush()
-	return cw.Error()
 }
 
 func (a *app) scorecardHistoryCommand() *cobra.Command {

@@ -102,6 +102,23 @@ func LoadForecast(ctx context.Context, st store.Store, current, proposed *Standa
 
 // LoadRollup rolls the stored scorecards up the org tree.
 func LoadRollup(ctx context.Context, st store.Store, s *Standards, top int) ([]*NodeRollup, error) {
+	f, err := LoadFleet(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	return s.Rollup(f.Cards, f.Owners, f.Org, top), nil
+}
+
+// Fleet is what roll-ups read: every stored scorecard, the owner of every
+// component, and the org tree.
+type Fleet struct {
+	Cards  []*paved.Scorecard
+	Owners map[string]string // component ref → owner ref
+	Org    *catalog.OrgView
+}
+
+// LoadFleet reads the scorecards, the components' owners and the org tree.
+func LoadFleet(ctx context.Context, st store.Store) (*Fleet, error) {
 	cards, err := st.ScorecardList(ctx)
 	if err != nil {
 		return nil, err
@@ -119,7 +136,7 @@ func LoadRollup(ctx context.Context, st store.Store, s *Standards, top int) ([]*
 	for _, e := range comps {
 		owners[e.Ref] = e.Owner
 	}
-	return s.Rollup(cards, owners, org, top), nil
+	return &Fleet{Cards: cards, Owners: owners, Org: org}, nil
 }
 
 // Subtree keeps the node ref and its descendants (rows are in tree order).
