@@ -99,7 +99,7 @@ func ForecastChange(current, proposed *Standards, ins []*Input, org *catalog.Org
 		if down {
 			f.Down++
 		}
-		f.Moves = append(f.Moves, Move{Service: in.Service.Ref, Owner: in.Service.Owner, From: b.Level, To: a.Level, Checks: differing(b, a)})
+		f.Moves = append(f.Moves, Move{Service: in.Service.Ref, Owner: in.Service.Owner, From: b.Level, To: a.Level, Checks: differing(current, proposed, b, a)})
 	}
 	slices.SortFunc(f.Moves, func(p, q Move) int { return cmp.Or(cmp.Compare(p.Owner, q.Owner), cmp.Compare(p.Service, q.Service)) })
 	for _, n := range x.nodes {
@@ -127,15 +127,22 @@ func levelKey(l string) string {
 	return l
 }
 
-// differing lists the checks whose counted outcome differs between two
-// scorecards of one service.
-func differing(b, a *paved.Scorecard) []string {
+// differing lists the checks that explain a move between two scorecards of
+// one service: those whose counted outcome differs, and those failing in
+// both that the proposal moved to another level (a check moved from gold
+// to bronze drops a service that fails it, with the same outcome).
+func differing(current, proposed *Standards, b, a *paved.Scorecard) []string {
 	var out []string
 	for _, r := range a.Results {
 		p := b.Result(r.Check)
 		counted := !r.Coming && !r.Status.Passing()
 		was := p != nil && !p.Coming && !p.Status.Passing()
-		if counted != was {
+		moved := false
+		if counted && was {
+			c, pc := proposed.Check(r.Check), current.Check(r.Check)
+			moved = c != nil && pc != nil && c.Level != pc.Level
+		}
+		if counted != was || moved {
 			out = append(out, r.Check)
 		}
 	}
