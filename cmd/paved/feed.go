@@ -140,14 +140,24 @@ service, newest first, with unread items marked •. See docs/feed.md.`,
 			if a.output == "json" {
 				return a.printJSON(map[string]any{"feed": audience, "items": items, "unread": n})
 			}
-			fmt.Fprintf(a.stdout, "%s: %d unread\n", audience, n)
+			// Read state and reasons are a person's; a team or service feed
+			// is read by many.
+			personal := strings.HasPrefix(audience, "user:")
+			if personal {
+				fmt.Fprintf(a.stdout, "%s: %d unread\n", audience, n)
+			} else {
+				fmt.Fprintf(a.stdout, "%s\n", audience)
+			}
+			if len(items) == 0 {
+				fmt.Fprintln(a.stdout, "\nnothing yet")
+			}
 			for _, it := range items {
 				mark := " "
-				if it.ReadAt == nil && strings.HasPrefix(audience, "user:") {
+				if it.ReadAt == nil && personal {
 					mark = "•"
 				}
 				fmt.Fprintf(a.stdout, "\n%s %d  %s  %s\n  %s\n", mark, it.ID, it.At.Format("2006-01-02 15:04"), it.Kind, it.Title)
-				if it.Reason != "" && strings.HasPrefix(audience, "user:") {
+				if it.Reason != "" && personal {
 					fmt.Fprintf(a.stdout, "  (%s)\n", it.Reason)
 				}
 			}
