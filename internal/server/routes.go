@@ -70,7 +70,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /static/", s.handleStatic)
 	m.HandleFunc("GET /{$}", s.page(s.handleCatalogPage))
 	m.HandleFunc("GET /catalog/{kind}/{namespace}/{name}", s.page(s.handleEntityPage))
+	m.HandleFunc("GET /catalog/{kind}/{namespace}/{name}/events", s.page(s.handleServiceEventsPage))
+	m.HandleFunc("GET /scorecards", s.page(s.handleScorecardsPage))
+	m.HandleFunc("GET /scorecards/checks/{id}", s.page(s.handleCheckPage))
+	m.HandleFunc("GET /scorecards/forecast", s.page(s.handleForecastPage))
+	m.HandleFunc("POST /scorecards/forecast", s.page(s.handleForecastSubmit))
 	m.HandleFunc("GET /org", s.page(s.handleOrgPage))
+	m.HandleFunc("GET /org/report.csv", s.page(s.handleOrgReportCSV))
 	m.HandleFunc("GET /problems", s.page(s.handleProblemsPage))
 	m.HandleFunc("/", s.page(s.handleNotFoundPage))
 }

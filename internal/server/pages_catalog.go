@@ -1,0 +1,241 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/paved-dev/paved"
+	"github.com/paved-dev/paved/internal/catalog"
+	"github.com/paved-dev/paved/internal/store"
+)
+
+// The catalog, an entity's page and the problems page.
+
+type facetValue struct {
+	Label    string
+	Count    int
+	Link     string
+	Selected bool
+}
+
+type facetView struct {
+	Field, Label string
+	Values       []facetValue
+}
+
+type catalogPage struct {
+	pageData
+	Query              url.Values
+	Items              []*paved.Entity
+	Total, From, To    int
+	Facets             []facetView
+	Filtered           bool
+	PrevLink, NextLink string
+}
+
+// SortLink toggles sorting by a column.
+func (p catalogPage) SortLink(field string) string {
+	q := clone(p.Query)
+	if q.Get("sort") == field && field == "name" {
+		field = "-name"
+	}
+	q.Set("sort", field)
+	q.Del("offset")
+	return "/?" + q.Encode()
+}
+
+func clone(q url.Values) url.Values {
+	c := url.Values{}
+	for k, v := range q {
+		c[k] = append([]string(nil), v...)
+	}
+	return c
+}
+
+var facetParam = map[string]string{"kind": "kind", "type": "type", "lifecycle": "lifecycle", "owner": "owner", "language": "language", "tier": "tier"}
+
+func (s *Server) handleCatalogPage(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	// Like Backstage, the catalog opens on components; kind=all lists every kind.
+	if q.Get("kind") == "" {
+		q.Set("kind", "component")
+	}
+	pq := clone(q)
+	if pq.Get("kind") == "all" {
+		pq.Del("kind")
+	}
+	if pq.Get("limit") == "" {
+		pq.Set("limit", "50")
+	}
+	p, err := ParseEntityListParams(pq)
+	if err != nil {
+		return err
+	}
+	items, total, err := s.Store.EntityList(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	facets, err := s.Store.EntityFacets(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	page := catalogPage{pageData: pageData{Title: "Catalog", Nav: "catalog"}, Query: q, Items: items, Total: total}
+	page.From, page.To = p.Offset+1, p.Offset+len(items)
+	if len(items) == 0 {
+		page.From = 0
+	}
+	for _, field := range store.FacetFields {
+		fv := facetView{Field: field, Label: strings.ToUpper(field[:1]) + field[1:]}
+		param := facetParam[field]
+		values := facets[field]
+		if field == "kind" {
+			values = append([]store.FacetCount{{Value: "all", Count: -1}}, values...)
+		}
+		for i, c := range values {
+			if i >= 12 && field == "owner" {
+				break // the owner facet is long; search narrows it
+			}
+			nq := clone(q)
+			selected := q.Has(param) && strings.EqualFold(q.Get(param), c.Value)
+			if selected && field != "kind" {
+				nq.Del(param)
+			} else {
+				nq.Set(param, c.Value)
+			}
+			nq.Del("offset")
+			label := c.Value
+			if field == "owner" {
+				label = paved.RefName(c.Value)
+			} else if field == "tier" && c.Value == "-1" {
+				label = "unknown"
+			}
+			if label == "" {
+				label = "(none)"
+			}
+			fv.Values = append(fv.Values, facetValue{Label: label, Count: c.Count, Link: "/?" + nq.Encode(), Selected: selected})
+			if selected && field != "kind" {
+				page.Filtered = true
+			}
+		}
+		page.Facets = append(page.Facets, fv)
+	}
+	if q.Get("q") != "" {
+		page.Filtered = true
+	}
+	if p.Offset > 0 {
+		nq := clone(q)
+		nq.Set("offset", strconv.Itoa(max(0, p.Offset-p.Limit)))
+		page.PrevLink = "/?" + nq.Encode()
+	}
+	if p.Offset+len(items) < total {
+		nq := clone(q)
+		nq.Set("offset", strconv.Itoa(p.Offset+p.Limit))
+		page.NextLink = "/?" + nq.Encode()
+	}
+	return s.render(w, r, "catalog", page)
+}
+
+type orgStep struct {
+	Ref, Name, Leader string
+}
+
+type entityPage struct {
+	pageData
+	Entity   *paved.Entity
+	OrgPath  []orgStep
+	Facts    []paved.Fact
+	Problems []*paved.Problem
+	// Scorecard is a component's grades, level history and latest events.
+	Scorecard *serviceScorecard
+}
+
+func (s *Server) handleEntityPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	ref := catalog.FormatRef(r.PathValue("kind"), r.PathValue("namespace"), r.PathValue("name"))
+	e, err := s.Store.EntityGet(ctx, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return paved.Errorf(paved.ENOTFOUND, "No entity %s in the catalog. Search for it:", ref)
+	} else if err != nil {
+		return err
+	}
+	page := entityPage{pageData: pageData{Title: e.Name, Nav: "catalog"}, Entity: e}
+
+	// The org path runs from the root down to the owning group (or, for a
+	// group, down to its parent), with each group's leader.
+	group := e.Owner
+	if e.Kind == paved.KindGroup {
+		group = ""
+		if anc, err := s.Store.OrgAncestors(ctx, e.Ref); err == nil && len(anc) > 0 {
+			group = anc[0]
+		}
+	}
+	if group != "" {
+		chain := []string{group}
+		if anc, err := s.Store.OrgAncestors(ctx, group); err == nil {
+			chain = append(chain, anc...)
+		}
+		for i := len(chain) - 1; i >= 0; i-- {
+			step := orgStep{Ref: chain[i], Name: paved.RefName(chain[i])}
+			if g, err := s.Store.EntityGet(ctx, chain[i]); err == nil {
+				step.Leader = catalog.Leader(g)
+				if g.Title != "" {
+					step.Name = g.Title
+				}
+			}
+			page.OrgPath = append(page.OrgPath, step)
+		}
+	}
+	if e.Kind == paved.KindComponent {
+		if f, err := s.Store.FactsGet(ctx, e.Ref); err == nil {
+			for _, fact := range f {
+				page.Facts = append(page.Facts, fact)
+			}
+			sort.Slice(page.Facts, func(i, j int) bool { return page.Facts[i].Namespace < page.Facts[j].Namespace })
+		}
+	}
+	probs, _, err := s.Store.ProblemList(ctx, &store.ProblemListParams{Entity: &e.Ref, Limit: 100})
+	if err != nil {
+		return err
+	}
+	page.Problems = probs
+	if e.Repository != "" && e.Kind == paved.KindComponent {
+		// Problems of the repository that name no entity (a malformed file)
+		// belong on its component's page too.
+		repoProbs, _, err := s.Store.ProblemList(ctx, &store.ProblemListParams{Repository: &e.Repository, Limit: 100})
+		if err != nil {
+			return err
+		}
+		for _, p := range repoProbs {
+			if p.Entity == "" {
+				page.Problems = append(page.Problems, p)
+			}
+		}
+	}
+	if e.Kind == paved.KindComponent {
+		if page.Scorecard, err = s.serviceScorecard(ctx, e.Ref); err != nil {
+			return err
+		}
+		page.Charts = page.Scorecard.Chart != nil
+	}
+	return s.render(w, r, "entity", page)
+}
+
+func (s *Server) handleProblemsPage(w http.ResponseWriter, r *http.Request) error {
+	p := &store.ProblemListParams{Limit: 500}
+	if v := r.URL.Query().Get("repository"); v != "" {
+		p.Repository = &v
+	}
+	items, total, err := s.Store.ProblemList(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	return s.render(w, r, "problems", struct {
+		pageData
+		Items []*paved.Problem
+		Total int
+	}{pageData{Title: "Problems", Nav: "problems"}, items, total})
+}

@@ -1,0 +1,134 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/paved-dev/paved"
+	"github.com/paved-dev/paved/internal/catalog"
+	"github.com/paved-dev/paved/internal/scorecard"
+)
+
+// The org page: the org tree with, per node, its leader, its services, their
+// level distribution and the checks failing most — the engineering-review
+// view — and the same roll-up as a CSV file.
+
+// orgNodeView is a node of the tree with its roll-up.
+type orgNodeView struct {
+	*catalog.OrgNode
+	Roll     *scorecard.NodeRollup // nil when nothing is graded
+	Levels   []levelShare
+	Children []*orgNodeView
+}
+
+type orgPage struct {
+	pageData
+	Groups, Services int
+	Roots            []*orgNodeView
+	// Unowned rolls up the services whose owner is in no org tree.
+	Unowned *orgNodeView
+	Legend  []levelView
+	Graded  bool
+	// CSV is the export link.
+	CSV string
+}
+
+// topFailingOnPage is how many failing checks each node lists.
+const topFailingOnPage = 3
+
+func (s *Server) handleOrgPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	page := orgPage{pageData: pageData{Title: "Organization", Nav: "org"}, CSV: "/org/report.csv"}
+	std, _, err := s.standardsInForce(ctx)
+	var tree *catalog.OrgView
+	rolls := map[string]*scorecard.NodeRollup{}
+	switch {
+	case paved.ErrorCode(err) == paved.ENOTFOUND:
+		// Nothing graded yet: the tree alone.
+		if tree, err = catalog.LoadOrgTree(ctx, s.Store); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	default:
+		v, err := s.fleet(ctx)
+		if err != nil {
+			return err
+		}
+		std, tree = v.Std, v.Org
+		for _, row := range v.Rollup {
+			rolls[row.Ref] = row
+		}
+		page.Graded = true
+		for i := len(std.Levels) - 1; i >= -1; i-- {
+			name := ""
+			if i >= 0 {
+				name = std.Levels[i]
+			}
+			page.Legend = append(page.Legend, levelOf(std, name))
+		}
+		if u := rolls[scorecard.Unowned]; u != nil {
+			page.Unowned = &orgNodeView{OrgNode: &catalog.OrgNode{Ref: u.Ref, Name: u.Name, Services: u.Services, TotalServices: u.Services},
+				Roll: u, Levels: shares(std, u.Levels)}
+		}
+	}
+	page.Groups, page.Services = tree.Groups, tree.Services
+	var build func(n *catalog.OrgNode) *orgNodeView
+	build = func(n *catalog.OrgNode) *orgNodeView {
+		v := &orgNodeView{OrgNode: n, Roll: rolls[n.Ref]}
+		if v.Roll != nil && v.Roll.Services > 0 {
+			v.Levels = shares(std, v.Roll.Levels)
+		}
+		for _, c := range n.Children {
+			v.Children = append(v.Children, build(c))
+		}
+		return v
+	}
+	for _, root := range tree.Roots {
+		page.Roots = append(page.Roots, build(root))
+	}
+	return s.render(w, r, "org", page)
+}
+
+// handleOrgReportCSV downloads the org page's roll-up as CSV, as `paved
+// scorecard report -o csv` writes it; ?org= keeps one node and the nodes
+// below it, ?top= sets how many failing checks each node lists.
+func (s *Server) handleOrgReportCSV(w http.ResponseWriter, r *http.Request) error {
+	top := topFailingOnPage
+	if q := r.URL.Query().Get("top"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 0 || n > 100 {
+			return paved.Errorf(paved.EINVALID, "top %q must be a number from 0 to 100", q)
+		}
+		top = n
+	}
+	v, err := s.fleet(r.Context())
+	if err != nil {
+		return err
+	}
+	rows := v.Rollup
+	if top != topFailingOnPage {
+		rows = v.Std.Rollup(v.Cards, v.Owners, v.Org, top)
+	}
+	name := "paved-org-report"
+	if node := r.URL.Query().Get("org"); node != "" {
+		ref := catalog.NormalizeRef(node, paved.KindGroup)
+		if rows = scorecard.Subtree(rows, ref); len(rows) == 0 {
+			return paved.Errorf(paved.ENOTFOUND, "No org node %s: the Org page lists them.", ref)
+		}
+		name += "-" + paved.RefName(ref)
+	}
+	name += "-" + s.Now().UTC().Format(time.DateOnly) + ".csv"
+	var buf bytes.Buffer // a failure leaves no half-written file
+	if err := scorecard.WriteRollupCSV(&buf, v.Std, rows); err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	h.Set("X-Content-Type-Options", "nosniff")
+	_, err = buf.WriteTo(w)
+	return err
+}
