@@ -1,19 +1,36 @@
 #!/usr/bin/env bash
 # The whole test suite, with its own set-up, on a fresh Debian machine:
-# installs what the tests need when missing (git, PostgreSQL), starts a
-# throwaway PostgreSQL cluster on a free loopback port, runs go vet and
-# go test -race against both stores, and stops the cluster.
+# installs what the tests need when missing (git, PostgreSQL, Chromium for
+# the browser tests), starts a throwaway PostgreSQL cluster on a free
+# loopback port, runs go vet and go test -race against both stores and in
+# a real browser, and stops the cluster.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_apt=()
 command -v git >/dev/null || need_apt+=(git)
 command -v python3 >/dev/null || need_apt+=(python3)
+# The web pages are tested in a real headless Chromium (cmd/paved/browser_test.go);
+# Debian's package installs /usr/bin/chromium (about 2.5 minutes the first time).
+chromium=${PAVED_TEST_CHROMIUM:-}
+if [ -z "$chromium" ]; then
+	for name in chromium chromium-browser google-chrome-stable google-chrome; do
+		if command -v "$name" >/dev/null; then chromium=$(command -v "$name"); break; fi
+	done
+fi
+[ -n "$chromium" ] || need_apt+=(chromium)
 if [ ${#need_apt[@]} -gt 0 ]; then
 	echo "test: installing ${need_apt[*]}" >&2
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq && apt-get install -y -qq "${need_apt[@]}"
 fi
+
+# Here the browser tests must run: without Chromium they fail instead of
+# skipping. Their screenshots go to testdata-artifacts/browser/.
+export PAVED_TEST_CHROMIUM=${chromium:-/usr/bin/chromium}
+export PAVED_TEST_REQUIRE_BROWSER=1
+export PAVED_TEST_ARTIFACTS=${PAVED_TEST_ARTIFACTS:-$PWD/testdata-artifacts}
+echo "test: Chromium at $PAVED_TEST_CHROMIUM; artifacts in $PAVED_TEST_ARTIFACTS" >&2
 
 pgdir=$(mktemp -d /tmp/paved-test-pg.XXXXXX)
 cleanup() { scripts/postgres.sh stop "$pgdir" || true; rm -rf "$pgdir"; }
