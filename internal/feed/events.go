@@ -86,7 +86,7 @@ func FromScoreEvents(evs []paved.ScoreEvent, std *scorecard.Standards) []*paved.
 				}
 				e.Campaign = c.Campaign
 			}
-			e.Link = "/api/v1/scorecards/checks/" + url.PathEscape(ev.Check)
+			e.Link = "/scorecards/checks/" + url.PathEscape(ev.Check)
 		default: // graded, standards-load
 			continue
 		}
