@@ -157,7 +157,10 @@ func TestWebhookDeadLettered(t *testing.T) {
 			var ids []int64
 			p := &feed.Publisher{Store: st, Enqueue: func(_ context.Context, d []int64) error { ids = d; return nil }}
 			publish(t, p, &paved.FeedEvent{Kind: feed.KindLevelDown, Title: "ledger dropped from silver to bronze", Service: ledger})
-			d := &feed.Deliverer{Store: st, Publisher: p, Timeout: 100 * time.Millisecond}
+			d := &feed.Deliverer{Store: st, Publisher: p, Timeout: 5 * time.Second}
+			if tt.name == "times out" {
+				d.Timeout = 100 * time.Millisecond
+			}
 			for attempt := 1; attempt <= 3; attempt++ {
 				if err := d.Deliver(ctx, ids[0], attempt, 3); err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Errorf("attempt %d = %v, want %q", attempt, err, tt.err)
