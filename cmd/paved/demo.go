@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/paved-dev/paved/internal/fleet"
+	"github.com/paved-dev/paved/internal/store"
 )
 
 func (a *app) demoCommand() *cobra.Command {
@@ -42,14 +43,38 @@ serves the web pages and API. It prints the URL to open.`,
 			if err := a.printScanSummary(sum); err != nil {
 				return err
 			}
+			if len(a.cfg.Admins) == 0 {
+				// The platform team administers the demo.
+				a.cfg.Admins = []string{"group:default/platform-team"}
+			}
 			return a.serve(ctx, func(url string) {
-				fmt.Fprintf(a.stdout, "\npaved demo is running: open %s\n(catalog %s/ · org tree %s/org · API %s/api/v1/entities) — Ctrl-C to stop\n", url, url, url, url)
+				// The server starts serving after this returns; the gate
+				// activity goes through its API, so it runs alongside.
+				go a.demoReady(ctx, st, url)
 			})
 		},
 	}
 	cmd.Flags().IntVar(&repos, "repos", 300, "repositories to generate the first time")
 	cmd.Flags().Int64Var(&seed, "seed", 1, "fleet generator seed")
 	return cmd
+}
+
+// demoReady writes the gate activity through the API, then prints the
+// tokens and the URL.
+func (a *app) demoReady(ctx context.Context, st store.Store, url string) {
+	logins, err := a.demoGate(ctx, st, url)
+	if err != nil {
+		a.logger.Warn("demo: gate activity not written", "err", err)
+	}
+	if len(logins) > 0 {
+		fmt.Fprintln(a.stdout, "\nact as (Authorization: Bearer TOKEN, or paved … --url URL --token TOKEN):")
+		t := newTable(a.stdout)
+		for _, l := range logins {
+			t.row(l.Who, l.Token, l.Role)
+		}
+		_ = t.flush()
+	}
+	fmt.Fprintf(a.stdout, "\npaved demo is running: open %s\n(catalog %s/ · org tree %s/org · scorecards %s/scorecards · API %s/api/v1/entities) — Ctrl-C to stop\n", url, url, url, url, url)
 }
 
 func (a *app) fleetCommand() *cobra.Command {

@@ -115,6 +115,22 @@ func (a *app) demoScan(ctx context.Context, st store.Store, dir string) (*scan.S
 	if a.cfg.Standards == "" {
 		a.cfg.Standards = filepath.Join(a.cfg.DataDir, "demo-standards")
 	}
+	if a.cfg.GatePolicy == "" {
+		// The demo's policy holds dipped tier-1 and tier-2 deploys too, so that its
+		// few services show approvals.
+		a.cfg.GatePolicy = filepath.Join(a.cfg.DataDir, "demo-gate-policy.yaml")
+		policy := `# The deploy gate's policy for paved demo (see docs/gate.md).
+environments:
+  production:
+    min_level: {0: silver, 1: bronze}
+    approval_when_dipped: [0, 1, 2]
+  staging: {}
+  development: {ignore_blocking: true, fail_open: true}
+`
+		if err := os.WriteFile(a.cfg.GatePolicy, []byte(policy), 0o644); err != nil {
+			return nil, err
+		}
+	}
 	sc := a.scanner(st)
 	opts := scan.Options{Workers: a.cfg.ScanWorkers, Progress: a.progress("scanned", len(refs))}
 	_, err = st.StandardsGet(ctx)

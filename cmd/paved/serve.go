@@ -180,7 +180,7 @@ func (a *app) startGate(ctx context.Context, st store.Store, regrade func(contex
 			return nil, usageError{err}
 		}
 	}
-	g := &gate.Gate{Store: st, Policy: policy, Log: a.logger, Regrade: regrade, OnChange: onChange}
+	g := &gate.Gate{Store: st, Policy: policy, Log: a.logger, Regrade: regrade, OnChange: onChange, Publish: a.publisher(st).Publish}
 	if err := g.Start(ctx); err != nil {
 		return nil, fmt.Errorf("starting the deploy gate: %w", err)
 	}

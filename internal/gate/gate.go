@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paved-dev/paved"
+	"github.com/paved-dev/paved/internal/feed"
 	"github.com/paved-dev/paved/internal/store"
 )
 
@@ -30,6 +31,15 @@ type Gate struct {
 	// OnChange, if set, sees every change applied, for caches outside the
 	// gate (revoked tokens).
 	OnChange func(store.Change)
+	// Publish, if set, tells the people concerned: denied deploys, waiver
+	// and approval requests. A failure is logged; it never fails the
+	// action it reports.
+	Publish func(ctx context.Context, events []*paved.FeedEvent) error
+
+	// denied remembers when each denied deploy was last published, so a
+	// pipeline asking again and again tells people once a day.
+	deniedMu sync.Mutex
+	denied   map[deployKey]time.Time
 
 	st       state
 	rec      *recorder
@@ -229,7 +239,41 @@ func (g *Gate) Decide(ctx context.Context, actor *paved.Actor, req *paved.Decisi
 		d.RequiredApprovals[i].ApprovalID = a.ID
 	}
 	g.rec.add(d)
+	if !d.Allow {
+		g.publishDenied(d)
+	}
 	return d, nil
+}
+
+// publishDenied publishes a denied deploy once a day per deploy, in the
+// background: a decision never waits for the feed.
+func (g *Gate) publishDenied(d *paved.Decision) {
+	if g.Publish == nil {
+		return
+	}
+	key := deployKey{d.Service, d.Request.Target(), d.Request.Environment}
+	g.deniedMu.Lock()
+	if g.denied == nil {
+		g.denied = map[deployKey]time.Time{}
+	}
+	last, seen := g.denied[key]
+	if seen && d.At.Sub(last) < 24*time.Hour {
+		g.deniedMu.Unlock()
+		return
+	}
+	g.denied[key] = d.At
+	g.deniedMu.Unlock()
+	go g.publish(context.Background(), feed.GateDenied(d))
+}
+
+// publish hands events to the feed, logging a failure.
+func (g *Gate) publish(ctx context.Context, events ...*paved.FeedEvent) {
+	if g.Publish == nil {
+		return
+	}
+	if err := g.Publish(ctx, events); err != nil {
+		g.Log.Warn("gate: feed events not published", "err", err)
+	}
 }
 
 // requestApproval opens the approval request a decision names.
@@ -246,6 +290,7 @@ func (g *Gate) requestApproval(ctx context.Context, d *paved.Decision, reason st
 	if err := g.Changed(ctx, store.ChangeApproval, d.Service); err != nil {
 		return nil, err
 	}
+	g.publish(ctx, feed.ApprovalRequested(a))
 	return a, nil
 }
 

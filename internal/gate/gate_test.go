@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -132,6 +133,16 @@ func TestDecisionsWaiversAndApprovals(t *testing.T) {
 	s := openSQLite(t)
 	fixture(t, s)
 	g, _ := newGate(t, s, 50*time.Millisecond)
+	var pubMu sync.Mutex
+	published := map[string]int{}
+	g.Publish = func(_ context.Context, evs []*paved.FeedEvent) error {
+		pubMu.Lock()
+		defer pubMu.Unlock()
+		for _, e := range evs {
+			published[e.Kind]++
+		}
+		return nil
+	}
 	ctx := context.Background()
 	ci := &paved.Actor{Name: "ci:deploy", Kind: "ci", Scopes: []string{svcA, svcB}}
 	decide := func(svc, version, env string) *paved.Decision {
@@ -222,6 +233,15 @@ func TestDecisionsWaiversAndApprovals(t *testing.T) {
 	if _, err := g.Decide(ctx, narrow, &paved.DecisionRequest{Service: "svc-a", Version: "1", Environment: "staging"}); code(err) != paved.EFORBIDDEN {
 		t.Errorf("out-of-scope token: %v", err)
 	}
+
+	// People heard: the denied deploy once (not once per ask), the waiver
+	// requested and approved, the approval requested.
+	time.Sleep(100 * time.Millisecond) // denials are published in the background
+	pubMu.Lock()
+	if published["gate-denied"] != 2 || published["waiver-requested"] != 1 || published["waiver-approved"] != 1 || published["approval-requested"] != 2 {
+		t.Errorf("published %v; want 2 denied deploys (2.0 and 2.1), a waiver requested and approved, 2 approvals requested", published)
+	}
+	pubMu.Unlock()
 
 	// Every write is audited; decisions are recorded with their inputs.
 	entries, err := s.AuditList(ctx, &store.AuditListParams{})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/paved-dev/paved"
+	"github.com/paved-dev/paved/internal/feed"
 	"github.com/paved-dev/paved/internal/store"
 )
 
@@ -72,7 +73,11 @@ func (g *Gate) RequestWaiver(ctx context.Context, actor *paved.Actor, req *Waive
 		fmt.Sprintf("%s on %s until %s: %s", w.Check, w.Service, w.ExpiresAt.Format(time.DateOnly), w.Reason)); err != nil {
 		return nil, err
 	}
-	return w, g.Changed(ctx, store.ChangeWaiver, w.Service)
+	if err := g.Changed(ctx, store.ChangeWaiver, w.Service); err != nil {
+		return nil, err
+	}
+	g.publish(ctx, feed.WaiverRequested(w))
+	return w, nil
 }
 
 // DecideWaiver approves or denies a requested waiver. The decider must not
@@ -105,7 +110,13 @@ func (g *Gate) DecideWaiver(ctx context.Context, actor *paved.Actor, id int64, a
 	if approve {
 		w.State, action = paved.StateApproved, "waiver.approve"
 	}
-	return w, g.saveWaiver(ctx, actor, w, paved.StateRequested, action, remote)
+	if err := g.saveWaiver(ctx, actor, w, paved.StateRequested, action, remote); err != nil {
+		return nil, err
+	}
+	if approve {
+		g.publish(ctx, feed.WaiverApproved(w))
+	}
+	return w, nil
 }
 
 // RevokeWaiver ends an approved or requested waiver early: its requester,
@@ -144,6 +155,10 @@ func (g *Gate) ExpireWaivers(ctx context.Context) (int, error) {
 	n := 0
 	for _, w := range list {
 		if w.Active(now) {
+			// Its owner hears three days ahead (once: the event's key).
+			if w.ExpiresAt.Sub(now) < 3*24*time.Hour {
+				g.publish(ctx, feed.WaiverExpiring(w, now))
+			}
 			continue
 		}
 		w.State, w.DecidedAt = paved.StateExpired, &now
