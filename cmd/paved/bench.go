@@ -57,16 +57,9 @@ catalog of --entities entities and measures list/filter/facet queries.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if fleetDir == "" {
-				fleetDir = filepath.Join(a.cfg.DataDir, fmt.Sprintf("bench-fleet-%d-%d", repos, seed))
-			}
-			if _, err := os.Stat(filepath.Join(fleetDir, "fleet.json")); err != nil {
-				fmt.Fprintf(a.stderr, "generating %d repositories in %s (once) …\n", repos, fleetDir)
-				start := time.Now()
-				if err := a.runSelf(ctx, "fleet", "generate", "--repos", fmt.Sprint(repos), "--seed", fmt.Sprint(seed), "--out", fleetDir); err != nil {
-					return err
-				}
-				fmt.Fprintf(a.stderr, "generated in %.1fs\n", time.Since(start).Seconds())
+			fleetDir, err := a.benchFleet(ctx, fleetDir, repos, seed)
+			if err != nil {
+				return err
 			}
 			var rows []benchRow
 			add := func(name string, v float64, unit, target string) {
@@ -168,6 +161,23 @@ catalog of --entities entities and measures list/filter/facet queries.`,
 	f.IntVar(&entities, "entities", 100000, "synthetic entities for the catalog query benchmark (0 skips it)")
 	f.BoolVar(&queue, "queue", false, "run the cold scan through the job queue (one job per repository) instead of the local pool")
 	return cmd
+}
+
+// benchFleet returns dir, or the fleet of repos and seed cached in the
+// data directory, generating it (in a child process) the first time.
+func (a *app) benchFleet(ctx context.Context, dir string, repos int, seed int64) (string, error) {
+	if dir == "" {
+		dir = filepath.Join(a.cfg.DataDir, fmt.Sprintf("bench-fleet-%d-%d", repos, seed))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "fleet.json")); err != nil {
+		fmt.Fprintf(a.stderr, "generating %d repositories in %s (once) …\n", repos, dir)
+		start := time.Now()
+		if err := a.runSelf(ctx, "fleet", "generate", "--repos", fmt.Sprint(repos), "--seed", fmt.Sprint(seed), "--out", dir); err != nil {
+			return "", err
+		}
+		fmt.Fprintf(a.stderr, "generated in %.1fs\n", time.Since(start).Seconds())
+	}
+	return dir, nil
 }
 
 func (a *app) runSelf(ctx context.Context, args ...string) error {

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing/fstest"
@@ -31,14 +29,9 @@ and a forecast of a proposed change.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			if fleetDir == "" {
-				fleetDir = filepath.Join(a.cfg.DataDir, fmt.Sprintf("bench-fleet-%d-%d", repos, seed))
-			}
-			if _, err := os.Stat(filepath.Join(fleetDir, "fleet.json")); err != nil {
-				fmt.Fprintf(a.stderr, "generating %d repositories in %s (once) …\n", repos, fleetDir)
-				if err := a.runSelf(ctx, "fleet", "generate", "--repos", fmt.Sprint(repos), "--seed", fmt.Sprint(seed), "--out", fleetDir); err != nil {
-					return err
-				}
+			fleetDir, err := a.benchFleet(ctx, fleetDir, repos, seed)
+			if err != nil {
+				return err
 			}
 			st, cleanup, err := a.benchStore(ctx, dbURL)
 			if err != nil {

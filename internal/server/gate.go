@@ -109,9 +109,17 @@ func (s *Server) handleWaiverRequest(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
-// decisionBody is the body of approve, deny and revoke.
-type decisionBody struct {
-	Note string `json:"note"`
+// decisionNote reads the optional body of approve, deny and revoke.
+func decisionNote(r *http.Request) (string, error) {
+	var body struct {
+		Note string `json:"note"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeBody(r, &body, `{"note": "…"}`); err != nil {
+			return "", err
+		}
+	}
+	return body.Note, nil
 }
 
 func pathID(r *http.Request) (int64, error) {
@@ -131,21 +139,19 @@ func (s *Server) handleWaiverAction(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	var body decisionBody
-	if r.ContentLength != 0 {
-		if err := decodeBody(r, &body, `{"note": "…"}`); err != nil {
-			return err
-		}
+	note, err := decisionNote(r)
+	if err != nil {
+		return err
 	}
 	actor := ActorFrom(r.Context())
 	var wv *paved.Waiver
 	switch r.PathValue("action") {
 	case "approve":
-		wv, err = g.DecideWaiver(r.Context(), actor, id, true, body.Note, r.RemoteAddr)
+		wv, err = g.DecideWaiver(r.Context(), actor, id, true, note, r.RemoteAddr)
 	case "deny":
-		wv, err = g.DecideWaiver(r.Context(), actor, id, false, body.Note, r.RemoteAddr)
+		wv, err = g.DecideWaiver(r.Context(), actor, id, false, note, r.RemoteAddr)
 	case "revoke":
-		wv, err = g.RevokeWaiver(r.Context(), actor, id, body.Note, r.RemoteAddr)
+		wv, err = g.RevokeWaiver(r.Context(), actor, id, note, r.RemoteAddr)
 	default:
 		return paved.Errorf(paved.ENOTFOUND, "No waiver action %q: use approve, deny or revoke.", r.PathValue("action"))
 	}
@@ -190,11 +196,9 @@ func (s *Server) handleApprovalAction(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	var body decisionBody
-	if r.ContentLength != 0 {
-		if err := decodeBody(r, &body, `{"note": "…"}`); err != nil {
-			return err
-		}
+	note, err := decisionNote(r)
+	if err != nil {
+		return err
 	}
 	approve := false
 	switch r.PathValue("action") {
@@ -204,7 +208,7 @@ func (s *Server) handleApprovalAction(w http.ResponseWriter, r *http.Request) er
 	default:
 		return paved.Errorf(paved.ENOTFOUND, "No approval action %q: use approve or deny.", r.PathValue("action"))
 	}
-	a, err := g.DecideApproval(r.Context(), ActorFrom(r.Context()), id, approve, body.Note, r.RemoteAddr)
+	a, err := g.DecideApproval(r.Context(), ActorFrom(r.Context()), id, approve, note, r.RemoteAddr)
 	if err != nil {
 		return err
 	}
