@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"maps"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -66,6 +67,7 @@ type GradeSummary struct {
 func (g *Grader) Grade(ctx context.Context, opt GradeOptions) (*GradeSummary, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	defer lessGC()()
 	now := opt.Now
 	if now.IsZero() {
 		now = time.Now()
@@ -306,4 +308,13 @@ func recordChanges(ctx context.Context, st store.Store, p *store.ScorecardSavePa
 		}
 	}
 	return nil
+}
+
+// lessGC lets the heap grow to five times the live data (GOGC 400) until
+// the returned function runs. A fleet-wide pass allocates a scorecard per
+// service and little that outlives it; collecting less often saves about
+// a third of its time for a few tens of megabytes, as paved scan does.
+func lessGC() func() {
+	old := debug.SetGCPercent(400)
+	return func() { debug.SetGCPercent(old) }
 }

@@ -80,6 +80,7 @@ func (s *Standards) CheckStats(cards []*paved.Scorecard, now time.Time) []*Check
 
 // LoadForecast loads every component's facts and compares two standards.
 func LoadForecast(ctx context.Context, st store.Store, current, proposed *Standards, at time.Time) (*Forecast, error) {
+	defer lessGC()()
 	facts, err := st.FactsList(ctx, nil)
 	if err != nil {
 		return nil, err
