@@ -135,7 +135,9 @@ func (s *Store) EntityList(ctx context.Context, p *store.EntityListParams) ([]*p
 // lifecycle, language and tier (a few hundred, read in the order of the
 // kind-led covering index), another counts by owner (in the order of the
 // owner-led one), and the five facets are summed from the combinations
-// here; the result is cached per catalog version.
+// here. Under a search both count the matches found once in the search
+// table, which carries the facet values. The result is cached per catalog
+// version.
 func (s *Store) EntityFacets(ctx context.Context, p *store.EntityListParams) (map[string][]store.FacetCount, error) {
 	if p == nil {
 		p = &store.EntityListParams{}
@@ -159,17 +161,15 @@ func (s *Store) EntityFacets(ctx context.Context, p *store.EntityListParams) (ma
 }
 
 func (s *Store) entityFacets(ctx context.Context, p *store.EntityListParams) (map[string][]store.FacetCount, error) {
-	t, err := s.sampleSearch(ctx, p)
-	if err != nil {
-		return nil, s.err(err, "search entities")
+	var f entityFilter
+	if p.Query != nil && *p.Query != "" {
+		// Under a search the narrow search table, which carries the facet
+		// values and the shadowed flag, answers alone: its matches are
+		// found once and grouped, with no lookup of entity rows.
+		f = s.searchFilter(p)
+	} else {
+		f = s.entityFilter(p, true, nil)
 	}
-	if t != nil {
-		// Facets read the values of every match: a common term's are
-		// found first and only they looked up, rather than every entity
-		// probed for the term.
-		t.first = true
-	}
-	f := s.entityFilter(p, true, t)
 	counts := newFacetCounts()
 	const combos = `kind, type, lifecycle, language, tier`
 	// scan reads rows of (combination or owner, count).
@@ -202,15 +202,30 @@ func (s *Store) entityFacets(ctx context.Context, p *store.EntityListParams) (ma
 	comboSelect := `SELECT FALSE, ` + combos + `, '', COUNT(*)`
 	ownerSelect := `SELECT TRUE, '', '', '', '', -1, owner, COUNT(*)`
 	if f.joined {
-		// Joining the search text would be repeated by each query: match
-		// once into a materialized set and count it in one statement.
-		q := f.cte(`m AS MATERIALIZED (SELECT e.kind, e.type, e.lifecycle, e.owner, e.language, e.tier`+f.from+f.where+`) `) +
-			comboSelect + ` FROM m GROUP BY ` + combos + ` UNION ALL ` + ownerSelect + ` FROM m GROUP BY owner`
+		// Under a search the matches are counted once by all six fields
+		// (a thousand or so combinations), and each facet summed here.
+		// SQLite reads them in the order of the search table's covering
+		// index led by the facet fields, so the groups need no sort.
+		q := `SELECT ` + combos + `, owner, COUNT(*)` + f.from + f.where + ` GROUP BY ` + combos + `, owner`
 		rows, err := s.read.QueryContext(ctx, s.rebind(q), f.args...)
 		if err != nil {
 			return nil, s.err(err, "count entities by facet")
 		}
-		if err := scan(rows, nil); err != nil {
+		err = eachRow(rows, func() error {
+			var kind, typ, lifecycle, language, tier, owner string
+			var n int
+			if err := rows.Scan(&kind, &typ, &lifecycle, &language, &tier, &owner, &n); err != nil {
+				return err
+			}
+			counts["kind"][kind] += n
+			counts["type"][typ] += n
+			counts["lifecycle"][lifecycle] += n
+			counts["language"][language] += n
+			counts["tier"][tier] += n
+			counts["owner"][owner] += n
+			return nil
+		})
+		if err != nil {
 			return nil, s.err(err, "count entities by facet")
 		}
 	} else {
@@ -256,9 +271,16 @@ type substringSearch struct {
 	// one placeholder for arg.
 	match string
 	arg   any
-	// first asks for a common term's matches to be found before the
-	// entities are read, rather than each entity read to be probed.
-	first bool
+}
+
+// newSearch returns the unsampled search for query.
+func (s *Store) newSearch(query string) *substringSearch {
+	q := strings.ToLower(query)
+	t := &substringSearch{match: `s.search LIKE ? ESCAPE '\'`, arg: "%" + escapeLike(q) + "%"}
+	if s.d.InStr {
+		t.match, t.arg = `instr(s.search, ?) > 0`, q
+	}
+	return t
 }
 
 // sampleSearch samples the matches of p's search; nil when there is none.
@@ -266,11 +288,7 @@ func (s *Store) sampleSearch(ctx context.Context, p *store.EntityListParams) (*s
 	if p.Query == nil || *p.Query == "" {
 		return nil, nil
 	}
-	q := strings.ToLower(*p.Query)
-	t := &substringSearch{match: `s.search LIKE ? ESCAPE '\'`, arg: "%" + escapeLike(q) + "%"}
-	if s.d.InStr {
-		t.match, t.arg = `instr(s.search, ?) > 0`, q
-	}
+	t := s.newSearch(*p.Query)
 	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT s.entity_id FROM entity_search s WHERE `+t.match+
 		` LIMIT `+strconv.Itoa(searchSample+1)), t.arg)
 	if err != nil {
@@ -294,8 +312,8 @@ type entityFilter struct {
 	// with is empty or a WITH clause the statement must start with.
 	with, from, where string
 	args              []any
-	// joined is true when the filter joins the search text of a common
-	// term.
+	// joined is true when the filter matches the search text of a
+	// common term (joined to entities) or reads the search table alone.
 	joined bool
 }
 
@@ -351,12 +369,6 @@ func (s *Store) entityFilter(p *store.EntityListParams, covering bool, t *substr
 	case t.few:
 		b.WriteString(" AND e.id IN (" + strings.Repeat("?, ", len(t.ids)-1) + "?)")
 		f.args = append(f.args, t.ids...)
-	case t.first:
-		f.joined = true
-		f.with = `WITH s AS MATERIALIZED (SELECT s.entity_id FROM entity_search s WHERE ` + t.match + `)`
-		f.from = " FROM s CROSS JOIN entities e"
-		b.WriteString(" AND e.id = s.entity_id")
-		f.args = append([]any{t.arg}, f.args...)
 	default:
 		// In SQLite a CROSS JOIN keeps entities the outer table, read in
 		// the order of the page (or of the index that serves the other
@@ -366,6 +378,45 @@ func (s *Store) entityFilter(p *store.EntityListParams, covering bool, t *substr
 		f.from = " FROM entities e CROSS JOIN entity_search s"
 		b.WriteString(" AND s.entity_id = e.id AND " + t.match)
 		f.args = append(f.args, t.arg)
+	}
+	f.where = b.String()
+	return f
+}
+
+// searchFilter returns the filter for p, which has a search, over the
+// search table s alone: its copies of the facet values and of the shadowed
+// flag serve every filter of p.
+func (s *Store) searchFilter(p *store.EntityListParams) entityFilter {
+	t := s.newSearch(*p.Query)
+	f := entityFilter{from: " FROM entity_search s", joined: true}
+	var b strings.Builder
+	b.WriteString(" WHERE s.shadowed = FALSE AND " + t.match)
+	f.args = append(f.args, t.arg)
+	eq := func(col string, v any) {
+		b.WriteString(" AND s." + col + " = ?")
+		f.args = append(f.args, v)
+	}
+	if p.Kind != nil {
+		eq("kind", *p.Kind)
+	}
+	if p.Type != nil {
+		eq("type", *p.Type)
+	}
+	if p.Lifecycle != nil {
+		eq("lifecycle", *p.Lifecycle)
+	}
+	if p.Owner != nil {
+		eq("owner", *p.Owner)
+	}
+	if p.Language != nil {
+		eq("language", *p.Language)
+	}
+	if p.Tier != nil {
+		eq("tier", *p.Tier)
+	}
+	if p.OrgNode != nil {
+		b.WriteString(" AND s.owner IN (SELECT CAST(? AS TEXT) UNION ALL SELECT a.group_ref FROM org_ancestors a WHERE a.ancestor_ref = ?)")
+		f.args = append(f.args, *p.OrgNode, *p.OrgNode)
 	}
 	f.where = b.String()
 	return f

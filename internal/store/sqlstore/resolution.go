@@ -155,24 +155,35 @@ func (s *Store) saveShadowed(ctx context.Context, w *txWriter, r *store.CatalogR
 	}
 	// count adds the entities a statement changed to the facet counts, or
 	// takes them away.
-	count := func(n int) func(*sql.Rows) error {
+	// It collects their ids into *ids, whose search rows then follow the
+	// flag.
+	count := func(n int, ids *[]any) func(*sql.Rows) error {
 		return func(rows *sql.Rows) error {
-			v, err := scanFacetValues(rows)
+			var id int64
+			v, err := scanFacetValues(rows, &id)
 			if err == nil {
 				w.facets.add(v, n)
+				*ids = append(*ids, id)
 			}
 			return err
 		}
 	}
-	if err := w.bulk(ctx, unshadow, unshadowed, count(1)); err != nil {
+	var unshadowedIDs, shadowedIDs []any
+	if err := w.bulk(ctx, unshadow, unshadowed, count(1, &unshadowedIDs)); err != nil {
 		return fmt.Errorf("unshadow entities: %w", err)
+	}
+	if err := w.bulk(ctx, searchUnshadow, unshadowedIDs, nil); err != nil {
+		return fmt.Errorf("unshadow search rows: %w", err)
 	}
 	var shadowed []any
 	for k := range want {
 		shadowed = append(shadowed, k.Repository, k.Ref)
 	}
-	if err := w.bulk(ctx, shadow, shadowed, count(-1)); err != nil {
+	if err := w.bulk(ctx, shadow, shadowed, count(-1, &shadowedIDs)); err != nil {
 		return fmt.Errorf("shadow entities: %w", err)
+	}
+	if err := w.bulk(ctx, searchShadow, shadowedIDs, nil); err != nil {
+		return fmt.Errorf("shadow search rows: %w", err)
 	}
 	return nil
 }

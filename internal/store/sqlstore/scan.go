@@ -104,7 +104,11 @@ func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) erro
 	// entity that did not change the two cancel out.
 	type key struct{ repo, ref string }
 	var entArgs, factArgs, probArgs []any
-	search := map[key]string{}
+	type searchRow struct {
+		text   string
+		facets facetValues
+	}
+	search := map[key]searchRow{}
 	var gone []key
 	var buf []byte
 	for _, r := range results {
@@ -134,7 +138,7 @@ func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) erro
 			if entArgs, buf, err = entityArgs(entArgs, buf, repo, e); err != nil {
 				return fmt.Errorf("repository %q: entity %q: %w", repo, e.Ref, err)
 			}
-			search[key{repo, e.Ref}] = searchText(e)
+			search[key{repo, e.Ref}] = searchRow{searchText(e), entityFacetValues(e)}
 			if !shadowed[e.Ref] {
 				w.facets.add(entityFacetValues(e), 1)
 			}
@@ -160,10 +164,13 @@ func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) erro
 	err = w.bulk(ctx, entityUpsert, entArgs, func(rows *sql.Rows) error {
 		var id int64
 		var k key
-		if err := rows.Scan(&id, &k.repo, &k.ref); err != nil {
+		var shadowed bool
+		if err := rows.Scan(&id, &k.repo, &k.ref, &shadowed); err != nil {
 			return err
 		}
-		searchArgs = append(searchArgs, id, search[k])
+		r := search[k]
+		v := r.facets
+		searchArgs = append(searchArgs, id, r.text, v.kind, v.typ, v.lifecycle, v.owner, v.language, v.tier, shadowed)
 		return nil
 	})
 	if err != nil {

@@ -22,6 +22,12 @@ const entityColumnsE = `e.repository, e.ref, e.kind, e.namespace, e.name, e.titl
 // in the order scanFacetValues reads them.
 const facetColumns = `kind, type, lifecycle, owner, language, tier`
 
+// searchColumns are the columns of entity_search, in the order the scan
+// writes them; searchUpdated are those an upsert overwrites.
+const searchColumns = `entity_id, search, kind, type, lifecycle, owner, language, tier, shadowed`
+
+var searchUpdated = []string{"search", "kind", "type", "lifecycle", "owner", "language", "tier", "shadowed"}
+
 const repositoryColumns = `name, path, source, head, default_branch, scanned_at, status, error`
 
 const problemColumns = `repository, entity, location_file, location_line, location_column, code, message`
@@ -173,13 +179,17 @@ var (
 		tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tail: ` ON CONFLICT (repository, ref) DO UPDATE SET ` + setExcluded(entityUpdated) + `
 			WHERE ` + changed("entities", entityUpdated) + `
-			RETURNING id, repository, ref`,
+			RETURNING id, repository, ref, shadowed`,
 	}
+	// The search row carries the entity's facet values and shadowed flag
+	// (as the entity upsert returned it), so that facets under a search
+	// read this table alone. It is written for every entity row the
+	// upsert changed, and rewritten only when one of its columns differs.
 	searchUpsert = bulkStatement{
-		head:  `INSERT INTO entity_search (entity_id, search) VALUES `,
-		tuple: `(?, ?)`,
-		tail: ` ON CONFLICT (entity_id) DO UPDATE SET search = excluded.search
-			WHERE entity_search.search <> excluded.search`,
+		head:  `INSERT INTO entity_search (` + searchColumns + `) VALUES `,
+		tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tail: ` ON CONFLICT (entity_id) DO UPDATE SET ` + setExcluded(searchUpdated) + `
+			WHERE ` + changed("entity_search", searchUpdated),
 	}
 	factsUpsert = bulkStatement{
 		head:  `INSERT INTO facts (repository, document, scanned_at) VALUES `,
@@ -218,12 +228,23 @@ var (
 	shadow = bulkStatement{
 		head:  `UPDATE entities SET shadowed = TRUE WHERE shadowed = FALSE AND (repository, ref) IN (VALUES `,
 		tuple: `(?, ?)`,
-		tail:  `) RETURNING ` + facetColumns,
+		tail:  `) RETURNING id, ` + facetColumns,
 	}
 	unshadow = bulkStatement{
 		head:  `UPDATE entities SET shadowed = FALSE WHERE shadowed = TRUE AND (repository, ref) IN (VALUES `,
 		tuple: `(?, ?)`,
-		tail:  `) RETURNING ` + facetColumns,
+		tail:  `) RETURNING id, ` + facetColumns,
+	}
+	// The search rows of the entities shadowing changed follow their flag.
+	searchShadow = bulkStatement{
+		head:  `UPDATE entity_search SET shadowed = TRUE WHERE entity_id IN (`,
+		tuple: `?`,
+		tail:  `)`,
+	}
+	searchUnshadow = bulkStatement{
+		head:  `UPDATE entity_search SET shadowed = FALSE WHERE entity_id IN (`,
+		tuple: `?`,
+		tail:  `)`,
 	}
 	facetCountAdd = bulkStatement{
 		head:  `INSERT INTO facet_counts (kind, field, value, entities) VALUES `,
