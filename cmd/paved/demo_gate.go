@@ -65,7 +65,7 @@ func (a *app) demoGate(ctx context.Context, st store.Store, base string) ([]demo
 	users, _, _ := st.EntityList(ctx, &store.EntityListParams{Kind: ptr(paved.KindUser)})
 	for _, u := range users {
 		full, err := st.EntityGet(ctx, u.Ref)
-		if err == nil && slices.Contains(full.Relations, paved.Relation{Type: paved.RelMemberOf, Target: "group:default/platform-team"}) {
+		if err == nil && u.Ref != member && u.Ref != leader && slices.Contains(full.Relations, paved.Relation{Type: paved.RelMemberOf, Target: "group:default/platform-team"}) {
 			platform = u.Ref
 			break
 		}
@@ -118,7 +118,7 @@ func (a *app) demoGate(ctx context.Context, st store.Store, base string) ([]demo
 		if i < 12 || e.Tier == 0 {
 			d, err := ask(e.Ref)
 			if err != nil {
-				return nil, err
+				return logins, err
 			}
 			held = append(held, d.RequiredApprovals...)
 		}
@@ -128,18 +128,18 @@ func (a *app) demoGate(ctx context.Context, st store.Store, base string) ([]demo
 	down := paved.EventLevelDown
 	drops, err := st.ScoreEventList(ctx, &store.ScoreEventListParams{Kind: &down, Limit: 4})
 	if err != nil {
-		return nil, err
+		return logins, err
 	}
 	for _, e := range drops {
 		d, err := ask(e.Service)
 		if err != nil {
-			return nil, err
+			return logins, err
 		}
 		held = append(held, d.RequiredApprovals...)
 	}
 	d, err := ask(teamSvc)
 	if err != nil {
-		return nil, err
+		return logins, err
 	}
 	// The member asks to waive the team service's lowest failing check;
 	// the platform team agrees.
@@ -157,10 +157,10 @@ func (a *app) demoGate(ctx context.Context, st store.Store, base string) ([]demo
 			var w paved.Waiver
 			req := &gate.WaiverRequest{Service: teamSvc, Check: r.Check, Reason: "the fix is in review; merging after the release", ExpiresAt: time.Now().Add(14 * 24 * time.Hour)}
 			if err := client(memberTok).do(ctx, http.MethodPost, "/api/v1/waivers", req, &w); err != nil {
-				return nil, err
+				return logins, err
 			}
 			if err := client(platformTok).do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/waivers/%d/approve", w.ID), map[string]string{"note": "two weeks"}, nil); err != nil {
-				return nil, err
+				return logins, err
 			}
 			break
 		}
@@ -169,7 +169,7 @@ func (a *app) demoGate(ctx context.Context, st store.Store, base string) ([]demo
 	// (admins in the demo) one other; the rest stay pending.
 	for _, ra := range d.RequiredApprovals {
 		if err := client(leaderTok).do(ctx, http.MethodPost, fmt.Sprintf("/api/v1/approvals/%d/approve", ra.ApprovalID), map[string]string{"note": "watching it"}, nil); err != nil {
-			return nil, err
+			return logins, err
 		}
 	}
 	if len(held) > 0 {
@@ -178,7 +178,7 @@ func (a *app) demoGate(ctx context.Context, st store.Store, base string) ([]demo
 		}
 	}
 	if _, err := ask(teamSvc); err != nil {
-		return nil, err
+		return logins, err
 	}
 	return logins, nil
 }
