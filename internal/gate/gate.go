@@ -37,9 +37,13 @@ type Gate struct {
 	Publish func(ctx context.Context, events []*paved.FeedEvent) error
 
 	// denied remembers when each denied deploy was last published, so a
-	// pipeline asking again and again tells people once a day.
-	deniedMu sync.Mutex
-	denied   map[deployKey]time.Time
+	// pipeline asking again and again tells people once a day; deniedQ
+	// hands them to one publisher goroutine, in batches, never blocking
+	// a decision (a full queue drops the news, not the decision).
+	deniedMu      sync.Mutex
+	denied        map[deployKey]time.Time
+	deniedQ       chan *paved.FeedEvent
+	deniedDropped int
 
 	st       state
 	rec      *recorder
@@ -81,6 +85,8 @@ func (g *Gate) Start(ctx context.Context) error {
 	}
 	g.rec = newRecorder(g.Store, g.Log)
 	g.kick = make(chan struct{}, 1)
+	g.deniedQ = make(chan *paved.FeedEvent, 1024)
+	go g.publishDenials(ctx)
 	go g.follow(ctx)
 	// Notifications (PostgreSQL) apply other replicas' changes at once;
 	// Start returns when they are heard, so none is missed after it.
@@ -263,7 +269,45 @@ func (g *Gate) publishDenied(d *paved.Decision) {
 	}
 	g.denied[key] = d.At
 	g.deniedMu.Unlock()
-	go g.publish(context.Background(), feed.GateDenied(d))
+	select {
+	case g.deniedQ <- feed.GateDenied(d):
+	default:
+		g.deniedMu.Lock()
+		g.deniedDropped++
+		g.deniedMu.Unlock()
+	}
+}
+
+// publishDenials publishes queued denials in batches of up to 200, at
+// most every 200 ms, until ctx ends.
+func (g *Gate) publishDenials(ctx context.Context) {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	var batch []*paved.FeedEvent
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e := <-g.deniedQ:
+			batch = append(batch, e)
+			if len(batch) < 200 {
+				continue
+			}
+		case <-t.C:
+		}
+		if len(batch) > 0 {
+			g.publish(ctx, batch...)
+			batch = batch[:0]
+		}
+		g.deniedMu.Lock()
+		if n := g.deniedDropped; n > 0 {
+			g.deniedDropped = 0
+			g.deniedMu.Unlock()
+			g.Log.Warn("gate: denied deploys not published to the feed (queue full)", "count", n)
+			continue
+		}
+		g.deniedMu.Unlock()
+	}
 }
 
 // publish hands events to the feed, logging a failure.
@@ -303,9 +347,14 @@ func newDecisionID(at time.Time) string {
 	return "dec_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
+// recordEvery is how often recorded decisions are committed. Each commit
+// rewrites the index pages its rows touch; fewer, larger commits touch each
+// page once for many rows.
+const recordEvery = 100 * time.Millisecond
+
 // recorder writes decisions in batches in the background, so a decision
 // costs no commit of its own: thousands per second cost a few commits.
-// A crash loses at most the last batch (about 20 ms) of records.
+// A crash loses at most the last batch (recordEvery) of records.
 type recorder struct {
 	st   store.Store
 	log  *slog.Logger
@@ -340,7 +389,7 @@ func (r *recorder) run() {
 		}
 		batch = batch[:0]
 	}
-	t := time.NewTicker(20 * time.Millisecond)
+	t := time.NewTicker(recordEvery)
 	defer t.Stop()
 	for {
 		select {
@@ -350,7 +399,7 @@ func (r *recorder) run() {
 				return
 			}
 			batch = append(batch, d)
-			if len(batch) >= 1000 {
+			if len(batch) >= 5000 {
 				flush()
 			}
 		case <-t.C:

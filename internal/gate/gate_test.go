@@ -236,7 +236,15 @@ func TestDecisionsWaiversAndApprovals(t *testing.T) {
 
 	// People heard: the denied deploy once (not once per ask), the waiver
 	// requested and approved, the approval requested.
-	time.Sleep(100 * time.Millisecond) // denials are published in the background
+	for i := 0; i < 40; i++ { // denials are published in the background, in batches
+		pubMu.Lock()
+		n := published["gate-denied"]
+		pubMu.Unlock()
+		if n >= 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	pubMu.Lock()
 	if published["gate-denied"] != 2 || published["waiver-requested"] != 1 || published["waiver-approved"] != 1 || published["approval-requested"] != 2 {
 		t.Errorf("published %v; want 2 denied deploys (2.0 and 2.1), a waiver requested and approved, 2 approvals requested", published)

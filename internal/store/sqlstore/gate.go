@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/paved-dev/paved"
@@ -56,10 +57,10 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 		}
 		sum := sha256.Sum256(doc)
 		hash := hex.EncodeToString(sum[:16])
-		if !seen[hash] {
-			seen[hash] = true
+		if !seen[hash] && !s.decisionDocs.has(hash) {
 			docArgs = append(docArgs, hash, string(doc))
 		}
+		seen[hash] = true
 		args = append(args, d.ID, dbTime(d.At), d.Service, d.Request.Target(), d.Request.Environment, d.Allow, d.Actor, d.Request.Requester, hash)
 	}
 	if err := w.bulk(ctx, decisionDocumentInsert, docArgs, nil); err != nil {
@@ -68,7 +69,37 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 	if err := w.bulk(ctx, decisionInsert, args, nil); err != nil {
 		return s.err(err, "store decisions")
 	}
-	return s.err(tx.Commit(), "store decisions")
+	if err := tx.Commit(); err != nil {
+		return s.err(err, "store decisions")
+	}
+	for h := range seen {
+		s.decisionDocs.add(h)
+	}
+	return nil
+}
+
+// hashSet remembers the decision documents this store has written, so a
+// batch does not send them again only for the database to ignore them.
+// It forgets everything past a bound; forgetting only costs a resend.
+type hashSet struct {
+	mu sync.Mutex
+	m  map[string]struct{}
+}
+
+func (h *hashSet) has(k string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := h.m[k]
+	return ok
+}
+
+func (h *hashSet) add(k string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.m == nil || len(h.m) >= 100_000 {
+		h.m = map[string]struct{}{}
+	}
+	h.m[k] = struct{}{}
 }
 
 const decisionSelect = `SELECT d.id, d.at, d.actor, d.requester, c.document FROM gate_decisions d

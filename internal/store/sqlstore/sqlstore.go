@@ -68,6 +68,8 @@ type Store struct {
 	// facets caches the facet counts of filters that facet_counts does not
 	// keep, per catalog version.
 	facets facetCache
+	// decisionDocs are the decision documents already stored.
+	decisionDocs hashSet
 }
 
 // New returns a Store that writes through write and reads through read
