@@ -310,11 +310,15 @@ func recordChanges(ctx context.Context, st store.Store, p *store.ScorecardSavePa
 	return nil
 }
 
-// lessGC lets the heap grow to five times the live data (GOGC 400) until
-// the returned function runs. A fleet-wide pass allocates a scorecard per
-// service and little that outlives it; collecting less often saves about
-// a third of its time for a few tens of megabytes, as paved scan does.
+// lessGC collects what earlier work left (little is live between passes,
+// so this is quick), then lets the heap grow to five times the live data
+// (GOGC 400) until the returned function runs. A fleet-wide pass allocates
+// a scorecard per service and little that outlives it; collecting less
+// often saves about a third of its time, as paved scan does. Starting
+// clean keeps one pass from paying for the garbage of the one before
+// (passes back to back alternated between 0.5 and 1.2 s without it).
 func lessGC() func() {
+	runtime.GC()
 	old := debug.SetGCPercent(400)
 	return func() { debug.SetGCPercent(old) }
 }
