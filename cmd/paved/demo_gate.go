@@ -36,40 +36,45 @@ func (a *app) demoGate(ctx context.Context, st store.Store, base string) ([]demo
 	if err != nil {
 		return nil, err
 	}
-	// A team that owns services and has a leader, and one of its members.
+	// Who belongs to which group, read once.
+	users, _, err := st.EntityList(ctx, &store.EntityListParams{Kind: ptr(paved.KindUser)})
+	if err != nil {
+		return nil, err
+	}
+	membersOf := map[string][]string{} // group → users, in list order
+	for _, u := range users {
+		full, err := st.EntityGet(ctx, u.Ref)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range full.Relations {
+			if r.Type == paved.RelMemberOf {
+				membersOf[r.Target] = append(membersOf[r.Target], u.Ref)
+			}
+		}
+	}
+	firstMember := func(group string, not ...string) string {
+		for _, u := range membersOf[group] {
+			if !slices.Contains(not, u) {
+				return u
+			}
+		}
+		return ""
+	}
+	// A team that owns services and has a leader, and one of its members;
+	// a platform engineer who is neither.
 	var team, leader, member string
 	for _, g := range groups {
 		l := catalog.Leader(g)
 		if l == "" || !slices.ContainsFunc(comps, func(e *paved.Entity) bool { return e.Owner == g.Ref }) {
 			continue
 		}
-		users, _, err := st.EntityList(ctx, &store.EntityListParams{Kind: ptr(paved.KindUser)})
-		if err != nil {
-			return nil, err
-		}
-		for _, u := range users {
-			full, err := st.EntityGet(ctx, u.Ref)
-			if err != nil {
-				return nil, err
-			}
-			if u.Ref != l && slices.Contains(full.Relations, paved.Relation{Type: paved.RelMemberOf, Target: g.Ref}) {
-				team, leader, member = g.Ref, l, u.Ref
-				break
-			}
-		}
-		if member != "" {
+		if m := firstMember(g.Ref, l); m != "" {
+			team, leader, member = g.Ref, l, m
 			break
 		}
 	}
-	platform := ""
-	users, _, _ := st.EntityList(ctx, &store.EntityListParams{Kind: ptr(paved.KindUser)})
-	for _, u := range users {
-		full, err := st.EntityGet(ctx, u.Ref)
-		if err == nil && u.Ref != member && u.Ref != leader && slices.Contains(full.Relations, paved.Relation{Type: paved.RelMemberOf, Target: "group:default/platform-team"}) {
-			platform = u.Ref
-			break
-		}
-	}
+	platform := firstMember("group:default/platform-team", member, leader)
 	if member == "" || platform == "" {
 		return nil, nil // a fleet without such people: no gate demo
 	}
