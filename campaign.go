@@ -7,18 +7,18 @@ import "time"
 // Each targeted service gets one change request. A campaign is stored with
 // every version of its spec; Version counts applies that changed it.
 type Campaign struct {
-	ID          string         `json:"id" yaml:"id"`
-	Title       string         `json:"title" yaml:"title"`
-	Description string         `json:"description,omitempty" yaml:"description"` // markdown: why and how
-	Owner       string         `json:"owner,omitempty" yaml:"owner"`             // the platform team behind it (a group ref)
-	AppliesTo   string         `json:"applies_to,omitempty" yaml:"applies_to"`   // CEL over facts and service, as in checks
-	FailingCheck string        `json:"failing_check,omitempty" yaml:"failing_check"` // or: the services failing this check
-	Deadline    string         `json:"deadline,omitempty" yaml:"deadline"`       // YYYY-MM-DD
-	Recipe      []RecipeStep   `json:"recipe" yaml:"recipe"`
-	Verify      []string       `json:"verify,omitempty" yaml:"verify"` // shell commands; empty: detected per language
+	ID           string       `json:"id" yaml:"id"`
+	Title        string       `json:"title" yaml:"title"`
+	Description  string       `json:"description,omitempty" yaml:"description"`     // markdown: why and how
+	Owner        string       `json:"owner,omitempty" yaml:"owner"`                 // the platform team behind it (a group ref)
+	AppliesTo    string       `json:"applies_to,omitempty" yaml:"applies_to"`       // CEL over facts and service, as in checks
+	FailingCheck string       `json:"failing_check,omitempty" yaml:"failing_check"` // or: the services failing this check
+	Deadline     string       `json:"deadline,omitempty" yaml:"deadline"`           // YYYY-MM-DD
+	Recipe       []RecipeStep `json:"recipe" yaml:"recipe"`
+	Verify       []string     `json:"verify,omitempty" yaml:"verify"` // shell commands; empty: detected per language
 	// VerifyTimeout bounds each verification command ("5m"); RecipeTimeout
 	// each recipe step. Zero: the defaults.
-	VerifyTimeout string        `json:"verify_timeout,omitempty" yaml:"verify_timeout"`
+	VerifyTimeout string         `json:"verify_timeout,omitempty" yaml:"verify_timeout"`
 	Change        ChangeTemplate `json:"change" yaml:"change"`
 	AutoMerge     AutoMerge      `json:"automerge" yaml:"automerge"`
 	// ProtectedPaths are globs (path.Match, plus "dir/**") a change must not
@@ -57,7 +57,7 @@ type ChangeTemplate struct {
 
 // AutoMerge is a campaign's auto-merge policy.
 type AutoMerge struct {
-	Enabled       *bool `json:"enabled,omitempty" yaml:"enabled"` // default true when the block is present
+	Enabled       *bool `json:"enabled,omitempty" yaml:"enabled"`     // default true when the block is present
 	MinConfidence int   `json:"min_confidence" yaml:"min_confidence"` // default 100
 	Tiers         []int `json:"tiers,omitempty" yaml:"tiers"`         // allowed tiers; empty: none
 	MaxPerHour    int   `json:"max_per_hour,omitempty" yaml:"max_per_hour"`
@@ -86,12 +86,12 @@ var TargetStates = []string{TargetNotStarted, TargetRunning, TargetFailed, Targe
 
 // Target is one service a campaign applies to.
 type Target struct {
-	Campaign string    `json:"campaign"`
-	Service  string    `json:"service"` // entity ref
-	Owner    string    `json:"owner,omitempty"`
-	Tier     int       `json:"tier"`
-	State    string    `json:"state"`
-	Reason   string    `json:"reason,omitempty"` // why failed / waived / not applicable
+	Campaign string `json:"campaign"`
+	Service  string `json:"service"` // entity ref
+	Owner    string `json:"owner,omitempty"`
+	Tier     int    `json:"tier"`
+	State    string `json:"state"`
+	Reason   string `json:"reason,omitempty"` // why failed / waived / not applicable
 	// Version is the campaign version the target was last run with.
 	Version     int        `json:"version"`
 	Attempts    int        `json:"attempts"`

@@ -105,7 +105,9 @@ func (a *app) demoGate(ctx context.Context, st store.Store, base string) ([]demo
 		return logins, err // the activity was written on the first run
 	}
 
-	client := func(tok string) *apiClient { return &apiClient{base: base, token: tok, http: &http.Client{Timeout: 30 * time.Second}} }
+	client := func(tok string) *apiClient {
+		return &apiClient{base: base, token: tok, http: &http.Client{Timeout: 30 * time.Second}}
+	}
 	ask := func(svc string) (*paved.Decision, error) {
 		var d paved.Decision
 		err := client(ciTok).do(ctx, http.MethodPost, "/api/v1/gate/decisions",
