@@ -116,6 +116,8 @@ type Store interface {
 	GateStore
 	// Events, feeds, subscriptions and webhook deliveries (feed.go).
 	FeedStore
+	// Campaigns, their targets and change requests (campaign.go).
+	CampaignStore
 }
 
 // StoredStandards is the standards version in force.

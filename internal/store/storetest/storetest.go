@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Gate", testGate},
 		{"ChangeListen", testChangeListen},
 		{"Feed", testFeed}, {"Subscriptions", testSubscriptions}, {"FeedFanOut", testFeedFanOut},
+		{"Session", testSession},
 		{"FacetsMatchEntities", testFacetsMatchEntities},
 		{"FacetsUnderConcurrentWrites", testFacetsUnderConcurrentWrites},
 	}
