@@ -25,11 +25,14 @@ type Campaign struct {
 	// touch; touching one makes its confidence 0.
 	ProtectedPaths []string `json:"protected_paths,omitempty" yaml:"protected_paths"`
 
-	Version   int       `json:"version" yaml:"-"`
-	SpecHash  string    `json:"spec_hash" yaml:"-"` // sha256 of the spec's canonical JSON: the recipe version
-	CreatedAt time.Time `json:"created_at" yaml:"-"`
-	UpdatedAt time.Time `json:"updated_at" yaml:"-"`
-	UpdatedBy string    `json:"updated_by,omitempty" yaml:"-"`
+	// Version counts applies that changed the spec; RecipeHash is the
+	// recipe version: a hash of what makes and verifies the change (recipe
+	// steps, verify commands), which campaign evidence is counted over.
+	Version    int       `json:"version" yaml:"-"`
+	RecipeHash string    `json:"recipe_hash" yaml:"-"`
+	CreatedAt  time.Time `json:"created_at" yaml:"-"`
+	UpdatedAt  time.Time `json:"updated_at" yaml:"-"`
+	UpdatedBy  string    `json:"updated_by,omitempty" yaml:"-"`
 	// Paused is set when auto-merge stopped itself (too many reverts) or a
 	// person paused it; PausedReason says why.
 	Paused       bool   `json:"paused" yaml:"-"`
@@ -112,12 +115,16 @@ const (
 // ChangeRequest is the proposed change for one target, with the evidence
 // that it is safe.
 type ChangeRequest struct {
-	ID         int64      `json:"id"`
-	Campaign   string     `json:"campaign"`
-	Service    string     `json:"service"`
-	Version    int        `json:"version"`   // campaign version
-	SpecHash   string     `json:"spec_hash"` // recipe version
-	Forge      string     `json:"forge"`     // local | github
+	ID       int64  `json:"id"`
+	Campaign string `json:"campaign"`
+	Service  string `json:"service"`
+	// Key makes a change request unique per target and recipe version
+	// ("campaign/service/recipe-hash"; "revert/<id>" for a revert), so a
+	// retry or a crash never opens a second one.
+	Key        string     `json:"key"`
+	Version    int        `json:"version"`     // campaign version
+	RecipeHash string     `json:"recipe_hash"` // recipe version
+	Forge      string     `json:"forge"`       // local | github
 	Repository string     `json:"repository"`
 	Branch     string     `json:"branch"`
 	Base       string     `json:"base"`
@@ -138,8 +145,12 @@ type ChangeRequest struct {
 	MergedBy    string     `json:"merged_by,omitempty"`
 	MergeCommit string     `json:"merge_commit,omitempty"`
 	RevertedAt  *time.Time `json:"reverted_at,omitempty"`
-	RevertOf    int64      `json:"revert_of,omitempty"`
-	ClosedAt    *time.Time `json:"closed_at,omitempty"`
+	RevertOf    int64      `json:"revert_of,omitempty"` // a revert: the change it reverts
+	RevertID    int64      `json:"revert_id,omitempty"` // a reverted change: its revert
+	// PostMerge is the verification of the default branch after the merge:
+	// "" (not yet), "passed" or "failed".
+	PostMerge string     `json:"post_merge,omitempty"`
+	ClosedAt  *time.Time `json:"closed_at,omitempty"`
 }
 
 // DiffStat summarises a diff.

@@ -116,6 +116,8 @@ type Store interface {
 	GateStore
 	// Events, feeds, subscriptions and webhook deliveries (feed.go).
 	FeedStore
+	// Sessions of the web pages (session.go).
+	SessionStore
 	// Campaigns, their targets and change requests (campaign.go).
 	CampaignStore
 }

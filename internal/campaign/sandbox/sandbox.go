@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -74,6 +75,7 @@ func Run(ctx context.Context, c Command) (Result, error) {
 		defer os.RemoveAll(dir)
 		scratch = dir
 	}
+	parent := ctx
 	if c.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
@@ -91,15 +93,48 @@ func Run(ctx context.Context, c Command) (Result, error) {
 	if limit <= 0 {
 		limit = DefaultOutputLimit
 	}
+	// The output goes through a pipe paved owns rather than one os/exec
+	// copies: a background child that inherited it would otherwise keep
+	// Wait waiting. Here Wait returns when the command exits, its process
+	// group is killed, and the pipe drains.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return Result{}, err
+	}
 	out := &limitedBuffer{limit: limit}
-	cmd.Stdout, cmd.Stderr = out, out
+	cmd.Stdout, cmd.Stderr = pw, pw
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		return Result{}, fmt.Errorf("sandbox: %s: %w", args[0], err)
+	}
+	pw.Close()
+	drained := make(chan struct{})
+	go func() {
+		io.Copy(out, pr)
+		close(drained)
+	}()
+	err = cmd.Wait()
+	// Whatever the command left behind in its group dies with it.
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-drained:
+	case <-time.After(2 * time.Second):
+		// Something outside the group (it called setsid) holds the pipe.
+		pr.Close()
+		<-drained
+	}
+	pr.Close()
 	res := Result{Output: out.String(), Duration: time.Since(start)}
 	if ctx.Err() != nil {
 		res.TimedOut = true
 		res.ExitCode = -1
-		res.Output += fmt.Sprintf("\n[paved: killed after %s]\n", c.Timeout)
+		if parent.Err() == nil && c.Timeout > 0 {
+			res.Output += fmt.Sprintf("\n[paved: killed after %s]\n", c.Timeout)
+		} else {
+			res.Output += fmt.Sprintf("\n[paved: killed: %v]\n", context.Cause(parent))
+		}
 		return res, nil
 	}
 	var exit *exec.ExitError
@@ -220,7 +255,7 @@ func (w *Workspace) WriteFile(rel string, data []byte, perm fs.FileMode) error {
 	return wrap(rel, w.root.WriteFile(name, data, perm))
 }
 
-// Stat stats a workspace path without following a final symlink.
+// Lstat stats a workspace path without following a final symlink.
 func (w *Workspace) Lstat(rel string) (fs.FileInfo, error) {
 	name, err := clean(rel)
 	if err != nil {

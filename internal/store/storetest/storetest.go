@@ -41,9 +41,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"FactsList", testFactsList},
 		{"Scorecards", testScorecards},
 		{"Gate", testGate},
+		{"Campaigns", testCampaigns}, {"ChangeRequests", testChangeRequests},
 		{"ChangeListen", testChangeListen},
 		{"Feed", testFeed}, {"Subscriptions", testSubscriptions}, {"FeedFanOut", testFeedFanOut},
-		{"Session", testSession},
 		{"FacetsMatchEntities", testFacetsMatchEntities},
 		{"FacetsUnderConcurrentWrites", testFacetsUnderConcurrentWrites},
 	}
