@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -182,9 +183,22 @@ func chartOf(t *testing.T, c *chrome, id string) chartDrawn {
 	})()`)
 }
 
+// login signs user in through the login form, with a token made by the
+// CLI, and lands on next.
+func (c *chrome) login(t *testing.T, base string, env map[string]string, user, next string) {
+	t.Helper()
+	tok := decode[struct{ Token string }](t, runPaved(t, env, "token", "create", "--subject", user, "-o", "json")).Token
+	c.visit(t, base+"/login?next="+url.QueryEscape(next), "login")
+	c.do(t, chromedp.SendKeys(chromedp.ID("token"), tok), chromedp.Submit(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.ID("viewer")))
+	if loc := js[string](t, c, `location.pathname + location.search`); loc != next {
+		t.Fatalf("after logging in as %s the browser is on %q, want %q", user, loc, next)
+	}
+}
+
 func TestPagesInChromium(t *testing.T) {
 	c := newChrome(t)
-	base, _ := uiServer(t)
+	base, env := uiServer(t)
 	f := findFailingCheck(t, base)
 
 	t.Run("service page: level, failing check with its fix, level history chart", func(t *testing.T) {
@@ -280,7 +294,8 @@ func TestPagesInChromium(t *testing.T) {
 	})
 
 	t.Run("forecast: the form submits in place and shows who would move", func(t *testing.T) {
-		c.visit(t, base+"/scorecards/forecast", "forecast-form")
+		c.login(t, base, env, "user:default/forecaster", "/scorecards/forecast")
+		c.screenshot(t, "forecast-form")
 		// Move the docs check from gold to bronze, as a person would edit it.
 		c.do(t, chromedp.Evaluate[chromedp.Void](`(() => {
 			const ta = document.getElementById("proposal");

@@ -202,33 +202,35 @@ func TestPages(t *testing.T) {
 	})
 
 	t.Run("forecast form", func(t *testing.T) {
-		_, form := get(t, base+"/scorecards/forecast")
+		// The form needs a session (anyone's: it stores nothing).
+		v := loginAs(t, base, env, "user:default/forecaster")
+		_, form := v.get("/scorecards/forecast")
 		current, proposed := proposalDocsAtBronze(t, form)
-		code, _, body := post(t, base+"/scorecards/forecast", url.Values{"proposal": {current}}, nil)
+		code, _, body := v.post("/scorecards/forecast", url.Values{"proposal": {current}}, nil)
 		if code != 200 || !strings.Contains(body, "<strong>0</strong> of ") || !strings.Contains(body, "<strong>0</strong> down") {
 			t.Errorf("the standards in force as a proposal = %d, want nobody moving: %.300s", code, regexp.MustCompile(`<p role="status">.*?</p>`).FindString(body))
 		}
-		code, _, body = post(t, base+"/scorecards/forecast", url.Values{"proposal": {proposed}, "at": {""}}, nil)
+		code, _, body = v.post("/scorecards/forecast", url.Values{"proposal": {proposed}, "at": {""}}, nil)
 		if code != 200 || !strings.Contains(body, `id="forecast-result"`) || !strings.Contains(body, "<code>docs</code>") || !strings.Contains(body, "led by") && !strings.Contains(body, "Leader") {
 			i := strings.Index(body, `id="forecast-result"`)
 			t.Errorf("docs at bronze = %d, want services moving because of docs: %.3000s", code, body[max(i, 0):])
 		}
 		// Invalid fields: 422, the form again with a message per field.
-		code, _, body = post(t, base+"/scorecards/forecast", url.Values{"proposal": {" "}, "at": {"2027-13-45"}}, nil)
+		code, _, body = v.post("/scorecards/forecast", url.Values{"proposal": {" "}, "at": {"2027-13-45"}}, nil)
 		if code != 422 || !strings.Contains(body, `id="proposal-error"`) || !strings.Contains(body, `id="at-error"`) || !strings.Contains(body, `value="2027-13-45"`) {
 			t.Errorf("invalid form = %d %.600s", code, body)
 		}
-		code, _, body = post(t, base+"/scorecards/forecast", url.Values{"proposal": {"checks:\n  - id: x\n    name: X\n    level: bronze\n    expr: facts.files.nope\n"}}, nil)
+		code, _, body = v.post("/scorecards/forecast", url.Values{"proposal": {"checks:\n  - id: x\n    name: X\n    level: bronze\n    expr: facts.files.nope\n"}}, nil)
 		if code != 422 || !strings.Contains(body, "proposal.yaml:") || !strings.Contains(body, "nope") {
 			t.Errorf("a proposal whose only check does not compile = %d %.600s", code, body)
 		}
 		// htmx gets the part it swaps, not a page.
-		code, hdr, body := post(t, base+"/scorecards/forecast", url.Values{"proposal": {proposed}}, map[string]string{"HX-Request": "true"})
+		code, hdr, body := v.post("/scorecards/forecast", url.Values{"proposal": {proposed}}, map[string]string{"HX-Request": "true"})
 		if code != 200 || strings.Contains(body, "<html") || !strings.HasPrefix(strings.TrimSpace(body), `<div id="forecast">`) || !strings.Contains(hdr.Get("Vary"), "HX-Request") {
 			t.Errorf("htmx forecast = %d, want the fragment: %.300s", code, body)
 		}
 		// Another site cannot make a visitor's browser run forecasts.
-		if code, _, _ := post(t, base+"/scorecards/forecast", url.Values{"proposal": {proposed}}, map[string]string{"Sec-Fetch-Site": "cross-site"}); code != 403 {
+		if code, _, _ := v.post("/scorecards/forecast", url.Values{"proposal": {proposed}}, map[string]string{"Sec-Fetch-Site": "cross-site"}); code != 403 {
 			t.Errorf("cross-site post = %d, want 403", code)
 		}
 	})

@@ -92,6 +92,7 @@ func (a *app) configCommand() *cobra.Command {
 				"log_level": c.LogLevel, "log_format": c.LogFormat,
 				"scan_workers": fmt.Sprint(c.ScanWorkers), "scan_interval": c.ScanInterval.String(),
 				"job_workers": fmt.Sprint(c.JobWorkers),
+				"session_ttl": c.SessionTTL.String(), "session_idle": c.SessionIdle.String(),
 			}
 			keys := make([]string, 0, len(values))
 			for _, s := range config.Settings {

@@ -132,9 +132,11 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 	if err != nil {
 		return usageError{err}
 	}
+	roles := &auth.Roles{Store: st, Admins: a.cfg.Admins}
 	srv, err := server.New(server.Deps{
 		Store: st, Logger: a.logger, Registry: reg, Auth: tokens,
-		Grade: regrade, Gate: gt, TrustedProxy: proxy, Roles: &auth.Roles{Store: st, Admins: a.cfg.Admins},
+		Grade: regrade, Gate: gt, TrustedProxy: proxy, Roles: roles,
+		Sessions: &auth.Sessions{Store: st, Roles: roles, TTL: a.cfg.SessionTTL, Idle: a.cfg.SessionIdle},
 		Ready: func() error {
 			pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 			defer cancel()

@@ -37,6 +37,10 @@ type Config struct {
 	ScanWorkers        int           `yaml:"scan_workers" json:"scan_workers"`
 	ScanInterval       time.Duration `yaml:"scan_interval" json:"scan_interval"`
 	JobWorkers         int           `yaml:"job_workers" json:"job_workers"`
+	// SessionTTL bounds a web session; SessionIdle, when positive, ends
+	// one unused for that long.
+	SessionTTL  time.Duration `yaml:"session_ttl" json:"session_ttl"`
+	SessionIdle time.Duration `yaml:"session_idle" json:"session_idle"`
 
 	// File is the config file that was read, if any.
 	File string `yaml:"-" json:"file,omitempty"`
@@ -70,6 +74,8 @@ var Settings = []Setting{
 	{Key: "admins", Flag: "admin", Usage: "platform admins: user or group refs (repeatable; comma-separated in PAVED_ADMINS)", Default: func(*Config, func(string) string) string { return "" }},
 	{Key: "trusted_proxy_header", Flag: "trusted-proxy-header", Usage: "header carrying the user name set by an authenticating proxy (off when empty)", Default: func(*Config, func(string) string) string { return "" }},
 	{Key: "trusted_proxies", Flag: "trusted-proxy", Usage: "addresses (CIDR) the trusted proxy header is accepted from", Default: func(*Config, func(string) string) string { return "127.0.0.1/32,::1/128" }},
+	{Key: "session_ttl", Flag: "session-ttl", Usage: "how long a web page session lasts", Default: func(*Config, func(string) string) string { return "12h" }},
+	{Key: "session_idle", Flag: "session-idle", Usage: "end a web page session unused for this long (0: only session_ttl ends it)", Default: func(*Config, func(string) string) string { return "0" }},
 	{Key: "log_level", Flag: "log-level", Usage: "debug, info, warn or error", Default: func(*Config, func(string) string) string { return "info" }},
 	{Key: "log_format", Flag: "log-format", Usage: "text or json", Default: func(*Config, func(string) string) string { return "text" }},
 	{Key: "scan_workers", Flag: "scan-workers", Usage: "repositories scanned in parallel (0: one more than the CPUs)", Default: func(*Config, func(string) string) string { return "0" }},
@@ -175,6 +181,14 @@ func (c *Config) set(key, v string) error {
 		c.JobWorkers, err = strconv.Atoi(v)
 	case "scan_interval":
 		c.ScanInterval, err = time.ParseDuration(v)
+	case "session_ttl":
+		if c.SessionTTL, err = time.ParseDuration(v); err == nil && c.SessionTTL <= 0 {
+			err = fmt.Errorf("%q must be a positive duration such as 12h", v)
+		}
+	case "session_idle":
+		if c.SessionIdle, err = time.ParseDuration(v); err == nil && c.SessionIdle < 0 {
+			err = fmt.Errorf("%q must be 0 (off) or a positive duration such as 30m", v)
+		}
 	}
 	return err
 }

@@ -102,31 +102,38 @@ func ParseTrustedProxy(header string, cidrs []string) (*TrustedProxy, error) {
 // proxyActor returns the user a trusted proxy names, or nil. The header
 // from anywhere else is ignored, never trusted.
 func (s *Server) proxyActor(r *http.Request) (*paved.Actor, error) {
-	p := s.TrustedProxy
-	if p == nil {
-		return nil, nil
-	}
-	name := strings.TrimSpace(r.Header.Get(p.Header))
+	name := s.proxyUser(r)
 	if name == "" {
 		return nil, nil
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip := net.ParseIP(host)
-	trusted := false
-	for _, n := range p.Networks {
-		trusted = trusted || (ip != nil && n.Contains(ip))
-	}
-	if !trusted {
-		return nil, nil
-	}
-	actor := &paved.Actor{Name: catalog.NormalizeRef(name, "user"), Kind: "user"}
+	actor := &paved.Actor{Name: name, Kind: "user"}
 	if s.Roles != nil {
 		if err := s.Roles.Resolve(r.Context(), actor); err != nil {
 			return nil, err
 		}
 	}
 	return actor, nil
+}
+
+// proxyUser returns the user ref a trusted proxy names, or "".
+func (s *Server) proxyUser(r *http.Request) string {
+	p := s.TrustedProxy
+	if p == nil {
+		return ""
+	}
+	name := strings.TrimSpace(r.Header.Get(p.Header))
+	if name == "" {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	ip := net.ParseIP(host)
+	for _, n := range p.Networks {
+		if ip != nil && n.Contains(ip) {
+			return catalog.NormalizeRef(name, "user")
+		}
+	}
+	return ""
 }

@@ -124,13 +124,20 @@ type pageData struct {
 	Nav   string
 	// Charts loads the charting library on the page.
 	Charts bool
+	// Viewer is who is signed in (nil: nobody) and Here the page's own
+	// path and query; writePage sets them.
+	Viewer *viewer
+	Here   string
 }
 
 // page adapts a page handler: errors render an error page; only internal
 // errors are logged.
 func (s *Server) page(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		err := h(w, r)
+		r, done, err := s.withViewer(w, r)
+		if err == nil && !done {
+			err = h(w, r)
+		}
 		if err == nil {
 			return
 		}
@@ -177,6 +184,7 @@ const layout = "layout.html"
 // 10,000 services is 450 KB of HTML and 30 KB compressed.
 func (s *Server) writePage(w http.ResponseWriter, r *http.Request, status int, page, block string, data any) error {
 	var buf bytes.Buffer
+	data = withRequestData(data, r)
 	if err := s.pages.tpl.RenderBlock(&buf, page, block, data); err != nil {
 		return err
 	}

@@ -8,15 +8,13 @@ import (
 	"testing/fstest"
 	"time"
 
-	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/scorecard"
 )
 
 // The forecast page: paste a proposed standards file, see who would move.
-// It stores nothing. The JSON API asks for a token because a forecast
-// grades the whole fleet twice; the page, until pages have sessions, is
-// open like every other page, takes one forecast at a time, and refuses
-// cross-origin posts.
+// It stores nothing, but a forecast grades the whole fleet twice: the API
+// asks for a token, the form for a session (routes.go wraps it in action),
+// and it takes one forecast at a time.
 
 // proposalFile names the pasted proposal in problems ("proposal.yaml:12").
 const proposalFile = "proposal.yaml"
@@ -70,12 +68,7 @@ func (s *Server) handleForecastPage(w http.ResponseWriter, r *http.Request) erro
 	return s.render(w, r, "forecast", page)
 }
 
-var crossOrigin = http.NewCrossOriginProtection()
-
 func (s *Server) handleForecastSubmit(w http.ResponseWriter, r *http.Request) error {
-	if err := crossOrigin.Check(r); err != nil {
-		return paved.Errorf(paved.EFORBIDDEN, "This form accepts posts from paved's own pages only.")
-	}
 	ctx := r.Context()
 	std, _, err := s.standardsInForce(ctx)
 	if err != nil {

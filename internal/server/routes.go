@@ -74,10 +74,13 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /scorecards", s.page(s.handleScorecardsPage))
 	m.HandleFunc("GET /scorecards/checks/{id}", s.page(s.handleCheckPage))
 	m.HandleFunc("GET /scorecards/forecast", s.page(s.handleForecastPage))
-	m.HandleFunc("POST /scorecards/forecast", s.page(s.handleForecastSubmit))
+	m.HandleFunc("POST /scorecards/forecast", s.page(s.action(maxProposal+4096, s.handleForecastSubmit)))
 	m.HandleFunc("GET /org", s.page(s.handleOrgPage))
 	m.HandleFunc("GET /org/report.csv", s.page(s.handleOrgReportCSV))
 	m.HandleFunc("GET /problems", s.page(s.handleProblemsPage))
+	m.HandleFunc("GET /login", s.page(s.handleLoginPage))
+	m.HandleFunc("POST /login", s.page(s.handleLogin))
+	m.HandleFunc("POST /logout", s.page(s.handleLogout))
 	m.HandleFunc("/", s.page(s.handleNotFoundPage))
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/paved-dev/paved"
+	"github.com/paved-dev/paved/internal/auth"
 	"github.com/paved-dev/paved/internal/gate"
 	"github.com/paved-dev/paved/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +42,9 @@ type Deps struct {
 	Roles interface {
 		Resolve(ctx context.Context, actor *paved.Actor) error
 	}
+	// Sessions signs people in to the pages (session.go); nil: nobody
+	// can sign in, and every page is read-only.
+	Sessions *auth.Sessions
 }
 
 // Server serves the API and the web pages.

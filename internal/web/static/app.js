@@ -67,6 +67,12 @@
 
   document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
   document.addEventListener("htmx:load", function (e) { drawAll(e.target); });
+  // Every htmx request carries the session's CSRF token (the server checks
+  // it on posts), also from buttons outside a form.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) e.detail.headers["X-CSRF-Token"] = meta.content;
+  });
   if (window.matchMedia) {
     window.matchMedia("(prefers-color-scheme: dark)").addEventListener("change", function () {
       document.querySelectorAll("canvas[data-chart]").forEach(draw);
