@@ -45,7 +45,7 @@ func (p catalogPage) SortLink(field string) string {
 	}
 	q.Set("sort", field)
 	q.Del("offset")
-	return "/?" + q.Encode()
+	return "/catalog?" + q.Encode()
 }
 
 func clone(q url.Values) url.Values {
@@ -116,7 +116,7 @@ func (s *Server) handleCatalogPage(w http.ResponseWriter, r *http.Request) error
 			if label == "" {
 				label = "(none)"
 			}
-			fv.Values = append(fv.Values, facetValue{Label: label, Count: c.Count, Link: "/?" + nq.Encode(), Selected: selected})
+			fv.Values = append(fv.Values, facetValue{Label: label, Count: c.Count, Link: "/catalog?" + nq.Encode(), Selected: selected})
 			if selected && field != "kind" {
 				page.Filtered = true
 			}
@@ -129,12 +129,12 @@ func (s *Server) handleCatalogPage(w http.ResponseWriter, r *http.Request) error
 	if p.Offset > 0 {
 		nq := clone(q)
 		nq.Set("offset", strconv.Itoa(max(0, p.Offset-p.Limit)))
-		page.PrevLink = "/?" + nq.Encode()
+		page.PrevLink = "/catalog?" + nq.Encode()
 	}
 	if p.Offset+len(items) < total {
 		nq := clone(q)
 		nq.Set("offset", strconv.Itoa(p.Offset+p.Limit))
-		page.NextLink = "/?" + nq.Encode()
+		page.NextLink = "/catalog?" + nq.Encode()
 	}
 	return s.render(w, r, "catalog", page)
 }

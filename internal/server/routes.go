@@ -68,7 +68,9 @@ func (s *Server) routes() {
 
 	// Pages.
 	m.HandleFunc("GET /static/", s.handleStatic)
-	m.HandleFunc("GET /{$}", s.page(s.handleCatalogPage))
+	m.HandleFunc("GET /{$}", s.page(s.handleHome))
+	m.HandleFunc("POST /feed/read", s.page(s.action(maxForm, s.handleFeedReadPage)))
+	m.HandleFunc("GET /catalog", s.page(s.handleCatalogPage))
 	m.HandleFunc("GET /catalog/{kind}/{namespace}/{name}", s.page(s.handleEntityPage))
 	m.HandleFunc("GET /catalog/{kind}/{namespace}/{name}/events", s.page(s.handleServiceEventsPage))
 	m.HandleFunc("GET /scorecards", s.page(s.handleScorecardsPage))
