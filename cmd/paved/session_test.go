@@ -2,6 +2,7 @@ package main
 
 import (
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -70,6 +71,7 @@ func (v *visitor) get(path string) (int, string) {
 // unless the form sets its own csrf field.
 func (v *visitor) post(path string, form url.Values, header map[string]string) (int, http.Header, string) {
 	v.t.Helper()
+	form = maps.Clone(form)
 	if form == nil {
 		form = url.Values{}
 	}
@@ -90,7 +92,7 @@ type demoPeople struct {
 	Member   string // a member of Team (not its leader)
 	Leader   string // Team's leader
 	Platform string // a member of the platform team (owns the built-in checks)
-	Outsider string // a member of another team, in neither
+	Outsider string // a member of another team, in neither, who leads no group
 	Service  string // a service Team owns, by name
 }
 
@@ -106,6 +108,13 @@ func findDemoPeople(t *testing.T, base string) demoPeople {
 	getJSON(t, base+"/api/v1/entities?kind=user&limit=1000", &users)
 	getJSON(t, base+"/api/v1/entities?kind=component&limit=1000", &comps)
 	members := map[string][]string{}
+	leaders := map[string]bool{}
+	for _, g := range groups.Items {
+		if l := g.Annotations["paved.dev/leader"]; l != "" {
+			leaders[strings.Replace(l, "user:", "user:default/", 1)] = true
+			leaders[l] = true
+		}
+	}
 	for _, u := range users.Items {
 		var full entity
 		getJSON(t, base+"/api/v1/entities/user/default/"+u.Name, &full)
@@ -143,7 +152,7 @@ func findDemoPeople(t *testing.T, base string) demoPeople {
 			continue
 		}
 		for _, m := range ms {
-			if m != p.Member && m != p.Leader && m != p.Platform && !slices.Contains(members["group:default/platform-team"], m) {
+			if m != p.Member && m != p.Leader && m != p.Platform && !leaders[m] && !slices.Contains(members["group:default/platform-team"], m) {
 				p.Outsider = m
 				break
 			}

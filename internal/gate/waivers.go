@@ -49,8 +49,8 @@ func (g *Gate) RequestWaiver(ctx context.Context, actor *paved.Actor, req *Waive
 	if std == nil || std.Check(req.Check) == nil {
 		return nil, paved.Errorf(paved.ENOTFOUND, "no check %q in the standards in force (paved scorecard list)", req.Check)
 	}
-	if !actor.Admin && (actor.Kind != "user" || !actor.InGroup(svc.owner)) {
-		return nil, forbidden("only members of %s, the team that owns %s, or platform admins may request a waiver for it", ownerText(svc.owner), svc.ref)
+	if err := g.MayRequestWaiver(actor, svc.ref); err != nil {
+		return nil, err
 	}
 	now := g.Now().UTC()
 	maxExpiry := now.Add(time.Duration(g.Policy.WaiverMaxDays) * 24 * time.Hour)
@@ -88,18 +88,8 @@ func (g *Gate) DecideWaiver(ctx context.Context, actor *paved.Actor, id int64, a
 	if err != nil {
 		return nil, err
 	}
-	if w.RequestedBy == actor.Name {
-		return nil, forbidden("you requested waiver %d: someone else must decide it", id)
-	}
-	g.st.mu.RLock()
-	std := g.st.standards
-	g.st.mu.RUnlock()
-	checkOwner := ""
-	if std != nil && std.Check(w.Check) != nil {
-		checkOwner = std.Check(w.Check).Owner
-	}
-	if !actor.Admin && (actor.Kind != "user" || checkOwner == "" || !actor.InGroup(checkOwner)) {
-		return nil, forbidden("waiver %d is decided by members of %s (the owner of check %s) or platform admins", id, ownerText(checkOwner), w.Check)
+	if err := g.MayDecideWaiver(actor, w); err != nil {
+		return nil, err
 	}
 	if w.State != paved.StateRequested {
 		return nil, paved.Errorf(paved.ECONFLICT, "waiver %d is %s, not requested", id, w.State)
@@ -126,13 +116,8 @@ func (g *Gate) RevokeWaiver(ctx context.Context, actor *paved.Actor, id int64, n
 	if err != nil {
 		return nil, err
 	}
-	svc, _ := g.service(w.Service)
-	owner := ""
-	if svc != nil {
-		owner = svc.owner
-	}
-	if !actor.Admin && w.RequestedBy != actor.Name && (actor.Kind != "user" || !actor.InGroup(owner)) {
-		return nil, forbidden("waiver %d may be revoked by its requester, members of %s or platform admins", id, ownerText(owner))
+	if err := g.MayRevokeWaiver(actor, w); err != nil {
+		return nil, err
 	}
 	if w.State != paved.StateApproved && w.State != paved.StateRequested {
 		return nil, paved.Errorf(paved.ECONFLICT, "waiver %d is %s: there is nothing to revoke", id, w.State)
@@ -219,22 +204,8 @@ func (g *Gate) DecideApproval(ctx context.Context, actor *paved.Actor, id int64,
 	} else if err != nil {
 		return nil, err
 	}
-	if a.RequestedBy == actor.Name {
-		return nil, forbidden("you requested approval %d: someone else must decide it", id)
-	}
-	svc, err := g.service(a.Service)
-	if err != nil {
+	if err := g.MayDecideApproval(actor, a); err != nil {
 		return nil, err
-	}
-	g.st.mu.RLock()
-	leaders := g.st.approversOf(svc.owner)
-	g.st.mu.RUnlock()
-	eligible := actor.Admin
-	for _, l := range leaders {
-		eligible = eligible || (actor.Kind == "user" && l == actor.Name)
-	}
-	if !eligible {
-		return nil, forbidden("approval %d may be decided by %s", id, approversText(leaders))
 	}
 	if a.State != paved.StateRequested {
 		return nil, paved.Errorf(paved.ECONFLICT, "approval %d is %s, not requested", id, a.State)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -164,6 +165,8 @@ type serviceScorecard struct {
 	MoreEvents string
 	Source     string
 	NoneYet    string // why there is no scorecard
+	// Waivers of the service, requested or approved (newest first).
+	Waivers []*paved.Waiver
 }
 
 // checkGroup is the checks of one level.
@@ -177,6 +180,9 @@ type checkRow struct {
 	Check   *scorecard.Check
 	Result  paved.CheckResult
 	Passing bool
+	// WaiverURL opens the waiver request form for this check, for a
+	// person who may request one ("" for anyone else).
+	WaiverURL string
 }
 
 func statusMark(st paved.CheckStatus) string {
@@ -213,6 +219,19 @@ func (s *Server) serviceScorecard(ctx context.Context, ref string) (*serviceScor
 		return nil, err
 	}
 	out.Card, out.Level = card, levelOf(std, card.Level)
+	// A person who may request a waiver for the service gets a link on
+	// each check it does not pass (the gate's rule decides who may).
+	mayWaive := false
+	if v := viewerFrom(ctx); v != nil && s.Gate != nil {
+		mayWaive = s.Gate.MayRequestWaiver(v.Actor, ref) == nil
+	}
+	for _, st := range []string{paved.StateRequested, paved.StateApproved} {
+		ws, err := s.Store.WaiverList(ctx, &store.WaiverListParams{Service: &ref, State: &st})
+		if err != nil {
+			return nil, err
+		}
+		out.Waivers = append(out.Waivers, ws...)
+	}
 	groups := make([]checkGroup, len(std.Levels))
 	for i, l := range std.Levels {
 		groups[i].Level = levelOf(std, l)
@@ -223,6 +242,9 @@ func (s *Server) serviceScorecard(ctx context.Context, ref string) (*serviceScor
 			continue // graded under a check since removed; the next pass drops it
 		}
 		row := checkRow{Check: c, Result: res, Passing: res.Status.Passing()}
+		if mayWaive && !row.Passing && res.Status != paved.CheckWaived {
+			row.WaiverURL = "/gate/waivers?" + url.Values{"service": {paved.RefName(ref)}, "check": {c.ID}}.Encode() + "#request-form"
+		}
 		if res.Coming {
 			out.Coming = append(out.Coming, row)
 			continue
