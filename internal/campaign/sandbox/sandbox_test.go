@@ -64,7 +64,7 @@ func TestRunTimeoutKillsProcessGroup(t *testing.T) {
 	res, err := Run(context.Background(), Command{
 		Dir:     dir,
 		Shell:   "sleep 60 & echo $! > child.pid; echo started; sleep 60",
-		Timeout: 500 * time.Millisecond,
+		Timeout: 2 * time.Second,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -76,7 +76,7 @@ func TestRunTimeoutKillsProcessGroup(t *testing.T) {
 	if res.Duration > 30*time.Second {
 		t.Fatalf("Run returned after %s", res.Duration)
 	}
-	if !strings.Contains(res.Output, "started") || !strings.Contains(res.Output, "killed after 500ms") {
+	if !strings.Contains(res.Output, "started") || !strings.Contains(res.Output, "killed after 2s") {
 		t.Fatalf("output lacks the command's output or the kill note: %q", res.Output)
 	}
 	waitDead(t, readPID(t, pidFile))

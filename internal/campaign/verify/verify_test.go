@@ -225,7 +225,7 @@ func TestVerifyTimeoutKillsHangingTest(t *testing.T) {
 	// falls on the hanging test rather than a cold compile.
 	plan.Build = append(plan.Build, "go vet ./...")
 	start := time.Now()
-	run, err := Verify(context.Background(), dir, plan, Options{Timeout: 8 * time.Second})
+	run, err := Verify(context.Background(), dir, plan, Options{Timeout: 15 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestVerifyTimeoutKillsHangingTest(t *testing.T) {
 	if run.Tests["example.com/m/h.TestHang"] != "fail" || run.Packages["example.com/m/h"] != "fail" {
 		t.Fatalf("the hanging test is named as failed: %v %v\n%s", run.Tests, run.Packages, dump(run))
 	}
-	if !strings.Contains(run.Commands[2].Output, "killed after 8s") {
+	if !strings.Contains(run.Commands[2].Output, "killed after 15s") {
 		t.Errorf("the log says it was killed: %q", run.Commands[2].Output)
 	}
 }
