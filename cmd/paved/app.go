@@ -137,6 +137,9 @@ func (a *app) loadConfig(cmd *cobra.Command) error {
 	} else {
 		a.logger = slog.New(slog.NewTextHandler(a.stderr, opts))
 	}
+	if a.output == "table" {
+		a.output = "text" // the same thing, as some commands call it
+	}
 	if a.output != "text" && a.output != "json" && a.output != "csv" {
 		return usageError{fmt.Errorf("--output %q must be text or json", a.output)}
 	}

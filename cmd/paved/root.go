@@ -40,7 +40,7 @@ data directory, or --config) > defaults. See 'paved config'.`,
 	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configFile, "config", "", "config file (default: paved.yaml in the data directory; env PAVED_CONFIG)")
-	pf.StringVarP(&a.output, "output", "o", "text", "output format of read commands: text or json (reports also csv)")
+	pf.StringVarP(&a.output, "output", "o", "text", "output format of read commands: text (or table) or json (reports also csv)")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	_ = pf.MarkHidden("cpuprofile")
 	for _, s := range config.Settings {
@@ -71,6 +71,7 @@ data directory, or --config) > defaults. See 'paved config'.`,
 		a.waiverCommand(),
 		a.approvalCommand(),
 		a.auditCommand(),
+		a.reportCommand(),
 	)
 	return root
 }

@@ -30,6 +30,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/scorecards/checks/{id}", s.api(s.handleScorecardCheck))
 	m.HandleFunc("GET /api/v1/scorecards/report", s.api(s.handleScorecardReport))
 	m.HandleFunc("GET /api/v1/scorecards/history", s.api(s.handleScorecardHistory))
+	m.HandleFunc("GET /api/v1/reports/org", s.api(s.handleOrgReport))
 	// A forecast stores nothing but grades the whole fleet twice, so it
 	// asks for a token like a write.
 	m.HandleFunc("POST /api/v1/scorecards/forecast", s.api(s.authenticated(s.handleScorecardForecast)))

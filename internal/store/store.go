@@ -111,6 +111,10 @@ type Store interface {
 	// LevelHistory counts services per day and level from the daily
 	// snapshots, for one service, the services of an org node, or all.
 	LevelHistory(ctx context.Context, p *LevelHistoryParams) ([]LevelCount, error)
+	// LevelSnapshotsOn returns each service's level on day (YYYY-MM-DD)
+	// from the daily snapshots, by service ref; a service without a
+	// snapshot that day is absent. Reports compare it with today.
+	LevelSnapshotsOn(ctx context.Context, day string) (map[string]string, error)
 
 	// The deploy gate, waivers, approvals and the audit log (gate.go).
 	GateStore

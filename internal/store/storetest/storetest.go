@@ -44,6 +44,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Campaigns", testCampaigns}, {"ChangeRequests", testChangeRequests},
 		{"ChangeListen", testChangeListen},
 		{"Feed", testFeed}, {"Subscriptions", testSubscriptions}, {"FeedFanOut", testFeedFanOut},
+		{"Session", testSession},
+		{"LevelSnapshotsOn", testLevelSnapshotsOn},
 		{"FacetsMatchEntities", testFacetsMatchEntities},
 		{"FacetsUnderConcurrentWrites", testFacetsUnderConcurrentWrites},
 	}
