@@ -8,7 +8,9 @@ import (
 
 // routes registers every route the server has. Keep this the only place.
 func (s *Server) routes() {
-	m := s.mux
+	// m records the API's routes, which the OpenAPI document must describe
+	// (openapi_test.go).
+	m := &routeRecorder{mux: s.mux, api: &s.apiRoutes}
 	// Health and metrics.
 	m.HandleFunc("GET /healthz", s.handleHealthz)
 	m.HandleFunc("GET /readyz", s.handleReadyz)
@@ -61,6 +63,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/webhooks/{id}/deliveries", s.api(s.authenticated(s.handleWebhookDeliveries)))
 	m.HandleFunc("GET /api/v1/deliveries", s.api(s.authenticated(s.handleDeliveries)))
 	m.HandleFunc("GET /api/v1/digest", s.api(s.authenticated(s.handleDigest)))
+	m.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
 	m.HandleFunc("/api/", s.api(s.handleAPINotFound))
 
 	// Atom feeds for feed readers.
@@ -88,6 +91,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /gate/waivers/{id}", s.page(s.action(maxForm, s.handleWaiverActionPage)))
 	m.HandleFunc("GET /gate/approvals", s.page(s.handleApprovalsPage))
 	m.HandleFunc("POST /gate/approvals/{id}", s.page(s.action(maxForm, s.handleApprovalActionPage)))
+	m.HandleFunc("GET /api/docs", s.page(s.handleAPIDocsPage))
 	m.HandleFunc("GET /login", s.page(s.handleLoginPage))
 	m.HandleFunc("POST /login", s.page(s.handleLogin))
 	m.HandleFunc("POST /logout", s.page(s.handleLogout))

@@ -52,6 +52,9 @@ type Server struct {
 	Deps
 	mux   *http.ServeMux
 	pages *pages
+	// apiRoutes are the patterns registered under /api/v1, as routes()
+	// registers them ("GET /api/v1/entities").
+	apiRoutes []string
 }
 
 // New returns the HTTP handler with every route registered.
