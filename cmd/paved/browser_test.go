@@ -366,7 +366,8 @@ func TestPagesInChromium(t *testing.T) {
 			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range []string{"/scorecards", "/catalog/component/default/" + f.Service, "/org", "/scorecards/checks/" + f.ID, "/scorecards/forecast"} {
+		for _, p := range []string{"/scorecards", "/catalog/component/default/" + f.Service, "/org", "/scorecards/checks/" + f.ID, "/scorecards/forecast",
+			"/", "/gate", "/gate/waivers", "/gate/approvals", "/api/docs"} {
 			c.visit(t, base+p, "narrow-dark"+strings.NewReplacer("/", "-").Replace(p))
 			if w := js[int](t, c, `document.documentElement.scrollWidth`); w > 700 {
 				t.Errorf("%s is %d px wide at 700 px: it scrolls sideways", p, w)
