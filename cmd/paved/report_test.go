@@ -84,3 +84,25 @@ func TestReportOrg(t *testing.T) {
 		t.Errorf("table: %d %s %s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// The org page shows the same change as the report.
+func TestOrgPageShowsTheChange(t *testing.T) {
+	base, env := uiServer(t)
+	rep := decode[orgReport](t, runPaved(t, env, "report", "org", "-o", "json"))
+	_, body := get(t, base+"/org")
+	if !strings.Contains(body, "Changes are since "+rep.Since) {
+		t.Errorf("the org page does not say since when changes are counted (%s)", rep.Since)
+	}
+	changed := 0
+	for _, n := range rep.Nodes {
+		for _, d := range n.Change {
+			if d != 0 {
+				changed++
+				break
+			}
+		}
+	}
+	if got := strings.Count(body, `<div class="org-change">Change since `+rep.Since+": "); got != changed {
+		t.Errorf("the org page shows a change for %d nodes, the report for %d", got, changed)
+	}
+}

@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"sync"
 	"time"
 
+	"github.com/paved-dev/paved/internal/report"
 	"github.com/paved-dev/paved/internal/scorecard"
 )
 
@@ -29,6 +31,22 @@ type fleetView struct {
 	head     int64 // the last change-log id when it was read
 	stdHash  string
 	loadedAt time.Time
+
+	// weekly is the org report with the change since last week, made on
+	// first use (it reads a week of daily snapshots) and then kept with
+	// the view.
+	weeklyOnce sync.Once
+	weekly     *report.Org
+	weeklyErr  error
+}
+
+// weeklyReport returns the view's org report with the change since last
+// week, as GET /api/v1/reports/org gives it.
+func (s *Server) weeklyReport(ctx context.Context, v *fleetView) (*report.Org, error) {
+	v.weeklyOnce.Do(func() {
+		v.weekly, v.weeklyErr = report.BuildOrg(ctx, s.Store, v.Std, v.Fleet, report.OrgParams{Top: topFailingOnPage, Now: s.Now()})
+	})
+	return v.weekly, v.weeklyErr
 }
 
 // fleet returns the current fleet view, reading it again when the

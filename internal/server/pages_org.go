@@ -8,6 +8,7 @@ import (
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/catalog"
+	"github.com/paved-dev/paved/internal/report"
 	"github.com/paved-dev/paved/internal/scorecard"
 )
 
@@ -21,6 +22,8 @@ type orgNodeView struct {
 	Roll     *scorecard.NodeRollup // nil when nothing is graded
 	Levels   []levelShare
 	Children []*orgNodeView
+	// Change is the change of the distribution since Since, in words.
+	Change string
 }
 
 type orgPage struct {
@@ -33,6 +36,8 @@ type orgPage struct {
 	Graded  bool
 	// CSV is the export link.
 	CSV string
+	// Since is the day the change of each node is measured from.
+	Since string
 }
 
 // topFailingOnPage is how many failing checks each node lists.
@@ -44,6 +49,7 @@ func (s *Server) handleOrgPage(w http.ResponseWriter, r *http.Request) error {
 	std, _, err := s.standardsInForce(ctx)
 	var tree *catalog.OrgView
 	rolls := map[string]*scorecard.NodeRollup{}
+	changes := map[string]string{}
 	switch {
 	case paved.ErrorCode(err) == paved.ENOTFOUND:
 		// Nothing graded yet: the tree alone.
@@ -61,6 +67,16 @@ func (s *Server) handleOrgPage(w http.ResponseWriter, r *http.Request) error {
 		for _, row := range v.Rollup {
 			rolls[row.Ref] = row
 		}
+		weekly, err := s.weeklyReport(ctx, v)
+		if err != nil {
+			return err
+		}
+		page.Since = weekly.Since
+		for _, n := range weekly.Nodes {
+			if c := report.ChangeText(weekly, n); c != "" && c != "no change" {
+				changes[n.Ref] = "since " + weekly.Since + ": " + c
+			}
+		}
 		page.Graded = true
 		for i := len(std.Levels) - 1; i >= -1; i-- {
 			name := ""
@@ -71,13 +87,13 @@ func (s *Server) handleOrgPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		if u := rolls[scorecard.Unowned]; u != nil {
 			page.Unowned = &orgNodeView{OrgNode: &catalog.OrgNode{Ref: u.Ref, Name: u.Name, Services: u.Services, TotalServices: u.Services},
-				Roll: u, Levels: shares(std, u.Levels)}
+				Roll: u, Levels: shares(std, u.Levels), Change: changes[u.Ref]}
 		}
 	}
 	page.Groups, page.Services = tree.Groups, tree.Services
 	var build func(n *catalog.OrgNode) *orgNodeView
 	build = func(n *catalog.OrgNode) *orgNodeView {
-		v := &orgNodeView{OrgNode: n, Roll: rolls[n.Ref]}
+		v := &orgNodeView{OrgNode: n, Roll: rolls[n.Ref], Change: changes[n.Ref]}
 		if v.Roll != nil && v.Roll.Services > 0 {
 			v.Levels = shares(std, v.Roll.Levels)
 		}
