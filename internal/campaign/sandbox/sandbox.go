@@ -265,5 +265,17 @@ func (w *Workspace) Lstat(rel string) (fs.FileInfo, error) {
 	return fi, wrap(rel, err)
 }
 
+// Stat stats a workspace path, following symlinks while they stay inside
+// the workspace: one that leaves it (an absolute target, or too many "..")
+// is ErrOutside, even when its target does not exist.
+func (w *Workspace) Stat(rel string) (fs.FileInfo, error) {
+	name, err := clean(rel)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := w.root.Stat(name)
+	return fi, wrap(rel, err)
+}
+
 // FS is the workspace as an fs.FS (for walking and globbing).
 func (w *Workspace) FS() fs.FS { return w.root.FS() }
