@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -29,8 +30,10 @@ type Local struct {
 	git *git
 	log *slog.Logger
 
-	mu    sync.Mutex
-	repos map[string]*sync.Mutex
+	mu        sync.Mutex
+	repos     map[string]*sync.Mutex // per-repository write locks
+	bases     map[string]string      // repo NUL branch → base, seen at Open or in records
+	worktrees map[string]bool        // repo → has a working tree
 
 	// beforeUpdate runs between computing a merge and publishing it; tests
 	// use it to lose the compare-and-swap race on purpose.
@@ -64,7 +67,8 @@ func NewLocal(opts ...LocalOptions) *Local {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Local{git: newGit(o.Git, o.Identity), log: log, repos: map[string]*sync.Mutex{}}
+	return &Local{git: newGit(o.Git, o.Identity), log: log,
+		repos: map[string]*sync.Mutex{}, bases: map[string]string{}, worktrees: map[string]bool{}}
 }
 
 var _ Forge = (*Local)(nil)
@@ -157,6 +161,7 @@ func (l *Local) Open(ctx context.Context, req OpenRequest) (Ref, error) {
 		}
 		head = strings.TrimSpace(out)
 	}
+	l.rememberBase(repo, req.Branch, req.Base)
 	records := l.openRecords(req.Branch, head, req.Base, req.BaseCommit)
 	err = l.git.updateRefs(ctx, repo, records...)
 	if err == nil {
@@ -224,54 +229,103 @@ func (c change) mergedBy() string {
 	return ""
 }
 
-// read reads the branches and their records with one for-each-ref.
-func (l *Local) read(ctx context.Context, repo string, branches ...string) ([]change, error) {
-	args := []string{"for-each-ref", "--format=%(refname) %(objectname) %(tree) %(parent)"}
+// refFormat is what read asks for-each-ref about every ref, tab-separated:
+// name, object, "*" if HEAD names it, and for commits their tree and parents.
+const refFormat = "--format=%(refname)%09%(objectname)%09%(HEAD)%09%(tree)%09%(parent)"
+
+// tip is a branch's tip as for-each-ref lists it.
+type tip struct {
+	commit, tree string
+	parents      []string
+	isHEAD       bool // the repository's HEAD names this branch
+}
+
+func parseRefs(out string) map[string]tip {
+	refs := map[string]tip{}
+	for _, line := range lines(out) {
+		f := strings.Split(line, "\t")
+		if len(f) < 5 {
+			continue
+		}
+		refs[f[0]] = tip{commit: f[1], isHEAD: f[2] == "*", tree: f[3], parents: strings.Fields(f[4])}
+	}
+	return refs
+}
+
+// snapshot is what one for-each-ref saw: the changes asked about and the
+// tips of the base branches it listed.
+type snapshot struct {
+	changes []change
+	refs    map[string]tip
+}
+
+// baseGuesses are base branches worth listing before the records say which
+// one a change has: the ones this process has seen for these branches, and
+// the usual names. Listing a branch that is not the base costs nothing; not
+// listing the base costs a second git process.
+func (l *Local) baseGuesses(repo string, branches []string) []string {
+	guesses := []string{"main", "master"}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, b := range branches {
+		if base := l.bases[repo+"\x00"+b]; base != "" && !contains(guesses, base) {
+			guesses = append(guesses, base)
+		}
+	}
+	return guesses
+}
+
+func (l *Local) rememberBase(repo, branch, base string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.bases) > 100_000 { // a bound, not an eviction policy: guesses only save a process
+		clear(l.bases)
+	}
+	l.bases[repo+"\x00"+branch] = base
+}
+
+// read reads the branches, their records and the likely base branches
+// with one for-each-ref.
+func (l *Local) read(ctx context.Context, repo string, branches ...string) (snapshot, error) {
+	args := []string{"for-each-ref", refFormat}
 	for _, b := range branches {
 		args = append(args, "refs/heads/"+b, recordDir(b))
 	}
+	for _, base := range l.baseGuesses(repo, branches) {
+		args = append(args, "refs/heads/"+base)
+	}
 	out, err := l.git.run(ctx, repo, "", nil, args...)
 	if err != nil {
-		return nil, fail("reading branches", repo, err)
+		return snapshot{}, fail("reading branches", repo, err)
 	}
-	changes := make([]change, len(branches))
+	snap := snapshot{changes: make([]change, len(branches)), refs: parseRefs(out)}
 	for i, b := range branches {
-		changes[i].branch = b
-	}
-	for _, line := range lines(out) {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
+		c := &snap.changes[i]
+		c.branch = b
+		if t, ok := snap.refs["refs/heads/"+b]; ok { // exact: the pattern also matches refs/heads/<b>/…
+			c.head, c.headTree, c.headParents = t.commit, t.tree, t.parents
 		}
-		name, obj := f[0], f[1]
-		var tree string
-		var parents []string
-		if len(f) > 2 {
-			tree, parents = f[2], f[3:]
-		}
-		for i, b := range branches {
-			c := &changes[i]
-			dir := recordDir(b)
+		dir := recordDir(b)
+		for name, t := range snap.refs {
 			switch {
-			case name == "refs/heads/"+b: // the pattern also matches refs/heads/<b>/…
-				c.head, c.headTree, c.headParents = obj, tree, parents
 			case name == dir+"merge":
-				c.merge, c.mergeParents = obj, parents
-				c.records = append(c.records, name)
+				c.merge, c.mergeParents = t.commit, t.parents
 			case name == dir+"reverts":
-				c.reverts = obj
-				c.records = append(c.records, name)
+				c.reverts = t.commit
 			case strings.HasPrefix(name, dir+"base/"):
 				base := strings.TrimPrefix(name, dir+"base/")
 				if c.base != "" && c.base != base {
-					return nil, paved.Errorf(paved.ECONFLICT, "branch %s was opened against two bases, %s and %s; close it and open it again", b, c.base, base)
+					return snapshot{}, paved.Errorf(paved.ECONFLICT, "branch %s was opened against two bases, %s and %s; close it and open it again", b, c.base, base)
 				}
-				c.base, c.baseCommit = base, obj
-				c.records = append(c.records, name)
+				c.base, c.baseCommit = base, t.commit
+				l.rememberBase(repo, b, base)
+			default:
+				continue
 			}
+			c.records = append(c.records, name)
 		}
 	}
-	return changes, nil
+	return snap, nil
 }
 
 // baseName is the branch a change merges into: the one recorded at Open,
@@ -287,7 +341,7 @@ func (l *Local) baseName(ctx context.Context, repo string, c change) (string, er
 	return strings.TrimSpace(out), nil
 }
 
-// baseState is the base branch as one rev-parse sees it.
+// baseState is the base branch's tip, and whether a working tree follows it.
 type baseState struct {
 	commit, tree string
 	// checkedOut: a non-bare repository whose HEAD is the base branch, so
@@ -295,23 +349,58 @@ type baseState struct {
 	checkedOut bool
 }
 
-func (l *Local) readBase(ctx context.Context, repo, base string) (baseState, error) {
+// readBase returns the base branch's tip from the snapshot when read listed
+// it (the common case), else with a second for-each-ref.
+func (l *Local) readBase(ctx context.Context, repo, base string, snap snapshot) (baseState, error) {
 	full := "refs/heads/" + base
-	out, err := l.git.run(ctx, repo, "", nil, "rev-parse", full, full+"^{tree}", "--is-bare-repository", "--symbolic-full-name", "HEAD")
-	if err != nil {
-		var g *gitError
-		if errors.As(err, &g) && strings.Contains(g.Stderr, "unknown revision") {
+	t, ok := snap.refs[full]
+	if !ok {
+		out, err := l.git.run(ctx, repo, "", nil, "for-each-ref", refFormat, full)
+		if err != nil {
+			return baseState{}, fail("reading base branch "+base, repo, err)
+		}
+		if t, ok = parseRefs(out)[full]; !ok {
 			return baseState{}, paved.Errorf(paved.ENOTFOUND, "base branch %s not found in %s", base, repo)
 		}
-		return baseState{}, fail("reading base branch "+base, repo, err)
 	}
-	ls := lines(out)
-	if len(ls) < 3 {
-		return baseState{}, fmt.Errorf("local forge: unexpected rev-parse output %q", out)
+	b := baseState{commit: t.commit, tree: t.tree}
+	if t.isHEAD {
+		wt, err := l.hasWorktree(ctx, repo)
+		if err != nil {
+			return baseState{}, err
+		}
+		b.checkedOut = wt
 	}
-	b := baseState{commit: ls[0], tree: ls[1]}
-	b.checkedOut = ls[2] == "false" && len(ls) > 3 && ls[3] == full
 	return b, nil
+}
+
+// hasWorktree says whether repo is a working tree rather than a bare
+// repository: from the file system when it is plain (a .git entry; or HEAD
+// and objects/ with no .git), else by asking git; remembered per repository.
+func (l *Local) hasWorktree(ctx context.Context, repo string) (bool, error) {
+	l.mu.Lock()
+	wt, ok := l.worktrees[repo]
+	l.mu.Unlock()
+	if ok {
+		return wt, nil
+	}
+	exists := func(name string) bool { _, err := os.Stat(filepath.Join(repo, name)); return err == nil }
+	switch {
+	case exists(".git"):
+		wt = true
+	case exists("HEAD") && exists("objects"):
+		wt = false
+	default:
+		out, err := l.git.run(ctx, repo, "", nil, "rev-parse", "--is-bare-repository")
+		if err != nil {
+			return false, fail("checking for a working tree", repo, err)
+		}
+		wt = strings.TrimSpace(out) == "false"
+	}
+	l.mu.Lock()
+	l.worktrees[repo] = wt
+	l.mu.Unlock()
+	return wt, nil
 }
 
 // mergedInto says whether head is already in base (merged by hand, or by a
@@ -356,11 +445,11 @@ func (l *Local) State(ctx context.Context, ref Ref) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	cs, err := l.read(ctx, repo, ref.Branch)
+	snap, err := l.read(ctx, repo, ref.Branch)
 	if err != nil {
 		return State{}, err
 	}
-	return l.state(ctx, repo, cs[0])
+	return l.state(ctx, repo, snap.changes[0])
 }
 
 func (l *Local) state(ctx context.Context, repo string, c change) (State, error) {
@@ -400,10 +489,11 @@ func (l *Local) state(ctx context.Context, repo string, c change) (State, error)
 // is in a file the merge changes, the working tree is left as it was and a
 // warning logged (docs/forges.md says how to catch up).
 //
-// Common case — the base has not moved since Open — five git processes
-// (for-each-ref, rev-parse, commit-tree, update-ref, read-tree; four for a
-// bare repository); merge-tree adds one when the base moved. Merging a
-// merged change costs one.
+// Common case — the base has not moved since Open — four git processes
+// (for-each-ref, commit-tree, update-ref, read-tree; three for a bare
+// repository); merge-tree adds one when the base moved, and a second
+// for-each-ref one when the base is neither main, master nor a base this
+// process has seen. Merging a merged change costs one.
 func (l *Local) Merge(ctx context.Context, ref Ref, message string) (string, error) {
 	repo, err := repoPath(ref.Repository)
 	if err != nil {
@@ -415,11 +505,11 @@ func (l *Local) Merge(ctx context.Context, ref Ref, message string) (string, err
 	defer l.lockRepo(repo)()
 	var lastErr error
 	for range maxMergeAttempts {
-		cs, err := l.read(ctx, repo, ref.Branch)
+		snap, err := l.read(ctx, repo, ref.Branch)
 		if err != nil {
 			return "", err
 		}
-		c := cs[0]
+		c := snap.changes[0]
 		if m := c.mergedBy(); m != "" {
 			return m, nil
 		}
@@ -430,7 +520,7 @@ func (l *Local) Merge(ctx context.Context, ref Ref, message string) (string, err
 		if err != nil {
 			return "", err
 		}
-		b, err := l.readBase(ctx, repo, base)
+		b, err := l.readBase(ctx, repo, base, snap)
 		if err != nil {
 			return "", err
 		}
@@ -520,11 +610,11 @@ func (l *Local) Close(ctx context.Context, ref Ref) error {
 		return err
 	}
 	defer l.lockRepo(repo)()
-	cs, err := l.read(ctx, repo, ref.Branch)
+	snap, err := l.read(ctx, repo, ref.Branch)
 	if err != nil {
 		return err
 	}
-	c := cs[0]
+	c := snap.changes[0]
 	st, err := l.state(ctx, repo, c)
 	if err != nil {
 		return err
@@ -565,9 +655,9 @@ func revertMessage(ref Ref, mergeCommit string, req OpenRequest) string {
 // git.revertCommit) and opens it on paved/revert/<suffix of ref.Branch>, or
 // req.Branch. A revert of the same merge that is already open or merged is
 // returned as it is. The base is req.Base, else the base the original change
-// recorded. Four git processes when nothing landed on the base since the
-// merge (for-each-ref, rev-parse, commit-tree, update-ref), seven when
-// something did (merge-base, a second commit-tree and merge-tree).
+// recorded. Three git processes when nothing landed on the base since the
+// merge (for-each-ref, commit-tree, update-ref), six when something did
+// (merge-base, a second commit-tree and merge-tree).
 func (l *Local) Revert(ctx context.Context, ref Ref, mergeCommit string, req OpenRequest) (Ref, error) {
 	if !isHex(mergeCommit) {
 		return Ref{}, paved.Errorf(paved.EINVALID, "%q is not a full commit hash", mergeCommit)
@@ -585,11 +675,11 @@ func (l *Local) Revert(ctx context.Context, ref Ref, mergeCommit string, req Ope
 	}
 	out := Ref{Forge: NameLocal, Repository: repo, Branch: branch}
 	defer l.lockRepo(repo)()
-	cs, err := l.read(ctx, repo, branch, ref.Branch)
+	snap, err := l.read(ctx, repo, branch, ref.Branch)
 	if err != nil {
 		return Ref{}, err
 	}
-	rc, orig := cs[0], cs[1]
+	rc, orig := snap.changes[0], snap.changes[1]
 	if rc.reverts == mergeCommit && (rc.head != "" || rc.mergedBy() != "") {
 		return out, nil
 	}
@@ -599,7 +689,7 @@ func (l *Local) Revert(ctx context.Context, ref Ref, mergeCommit string, req Ope
 			return Ref{}, err
 		}
 	}
-	b, err := l.readBase(ctx, repo, base)
+	b, err := l.readBase(ctx, repo, base, snap)
 	if err != nil {
 		return Ref{}, err
 	}
