@@ -121,11 +121,15 @@ type ChangeRequest struct {
 	// Key makes a change request unique per target and recipe version
 	// ("campaign/service/recipe-hash"; "revert/<id>" for a revert), so a
 	// retry or a crash never opens a second one.
-	Key        string     `json:"key"`
-	Version    int        `json:"version"`     // campaign version
-	RecipeHash string     `json:"recipe_hash"` // recipe version
-	Forge      string     `json:"forge"`       // local | github
-	Repository string     `json:"repository"`
+	Key        string `json:"key"`
+	Version    int    `json:"version"`     // campaign version
+	RecipeHash string `json:"recipe_hash"` // recipe version
+	Forge      string `json:"forge"`       // local | github
+	Repository string `json:"repository"`  // the local repository's path
+	// ForgeRepo is the repository as the forge names it: owner/name on
+	// GitHub (from the github.com/project-slug annotation); empty for the
+	// local forge, which uses Repository.
+	ForgeRepo  string     `json:"forge_repo,omitempty"`
 	Branch     string     `json:"branch"`
 	Base       string     `json:"base"`
 	BaseCommit string     `json:"base_commit"`

@@ -29,7 +29,7 @@ import (
 
 func (a *app) benchCommand() *cobra.Command {
 	cmd := &cobra.Command{Use: "bench", Short: "Benchmarks that print the figures recorded in docs/benchmarks.md"}
-	cmd.AddCommand(a.benchScanCommand(), a.benchScorecardCommand(), a.benchGateCommand(), a.benchGateLoadCommand())
+	cmd.AddCommand(a.benchScanCommand(), a.benchScorecardCommand(), a.benchGateCommand(), a.benchGateLoadCommand(), a.benchCampaignCommand())
 	return cmd
 }
 

@@ -48,19 +48,28 @@ func (a *app) clientFlags(cmd *cobra.Command) func() *apiClient {
 // do sends a request and decodes the JSON answer into out; an API error
 // comes back as a paved error with the server's message.
 func (c *apiClient) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
+	var raw []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err
 		}
-		rd = bytes.NewReader(b)
+		raw = b
+	}
+	return c.doRaw(ctx, method, path, "application/json", raw, out)
+}
+
+// doRaw is do with a body sent as it is (a YAML spec).
+func (c *apiClient) doRaw(ctx context.Context, method, path, contentType string, body []byte, out any) error {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}

@@ -68,6 +68,8 @@ data directory, or --config) > defaults. See 'paved config'.`,
 		a.statusCommand(),
 		a.feedCommand(),
 		a.gateCommand(),
+		a.campaignCommand(),
+		a.changeCommand(),
 		a.waiverCommand(),
 		a.approvalCommand(),
 		a.auditCommand(),
@@ -84,6 +86,9 @@ func (a *app) configCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c := *a.cfg
 			c.DB = config.Redacted(c.DB)
+			if c.GitHubToken != "" {
+				c.GitHubToken = "REDACTED"
+			}
 			if a.output == "json" {
 				return a.printJSON(c)
 			}

@@ -66,7 +66,12 @@ func (a *app) startQueue(ctx context.Context, st store.Store, id string, periodi
 		host, _ := os.Hostname()
 		id = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	opts := jobs.Options{Workers: max(a.cfg.JobWorkers, 1), Logger: a.logger, ID: id, Deliverer: a.deliverer(st)}
+	runner, err := a.campaignRunner(st)
+	if err != nil {
+		return nil, err
+	}
+	opts := jobs.Options{Workers: max(a.cfg.JobWorkers, 1), Logger: a.logger, ID: id, Deliverer: a.deliverer(st),
+		Campaigns: runner, CampaignWorkers: a.cfg.CampaignWorkers}
 	if periodic {
 		opts.Sources, opts.ScanInterval = a.cfg.Sources, a.cfg.ScanInterval
 	}
@@ -136,6 +141,7 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 	srv, err := server.New(server.Deps{
 		Store: st, Logger: a.logger, Registry: reg, Auth: tokens,
 		Grade: regrade, Gate: gt, TrustedProxy: proxy, Roles: roles,
+		Campaigns: q.Campaigns, EnqueueTargets: q.EnqueueTargets,
 		Sessions: &auth.Sessions{Store: st, Roles: roles, TTL: a.cfg.SessionTTL, Idle: a.cfg.SessionIdle},
 		Ready: func() error {
 			pctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

@@ -37,6 +37,15 @@ type Config struct {
 	ScanWorkers        int           `yaml:"scan_workers" json:"scan_workers"`
 	ScanInterval       time.Duration `yaml:"scan_interval" json:"scan_interval"`
 	JobWorkers         int           `yaml:"job_workers" json:"job_workers"`
+	// Campaigns: targets run at once per process, the forge change
+	// requests go to, and the GitHub API when that forge is github.
+	CampaignWorkers int    `yaml:"campaign_workers" json:"campaign_workers"`
+	Forge           string `yaml:"forge" json:"forge"`
+	GitHubURL       string `yaml:"github_url" json:"github_url"`
+	GitHubToken     string `yaml:"github_token" json:"github_token"`
+	// BaseURL is where people reach this paved, for links in change
+	// requests and feed events.
+	BaseURL string `yaml:"base_url" json:"base_url"`
 	// SessionTTL bounds a web session; SessionIdle, when positive, ends
 	// one unused for that long.
 	SessionTTL  time.Duration `yaml:"session_ttl" json:"session_ttl"`
@@ -81,6 +90,11 @@ var Settings = []Setting{
 	{Key: "scan_workers", Flag: "scan-workers", Usage: "repositories scanned in parallel (0: one more than the CPUs)", Default: func(*Config, func(string) string) string { return "0" }},
 	{Key: "scan_interval", Flag: "scan-interval", Usage: "how often serve rescans the configured sources (0 disables)", Default: func(*Config, func(string) string) string { return "5m" }},
 	{Key: "job_workers", Flag: "job-workers", Usage: "jobs a worker process runs at once", Default: func(*Config, func(string) string) string { return "8" }},
+	{Key: "campaign_workers", Flag: "campaign-workers", Usage: "campaign targets a worker process runs at once (each runs a repository's build and tests)", Default: func(*Config, func(string) string) string { return "2" }},
+	{Key: "forge", Flag: "forge", Usage: "where campaign change requests go: local (branches in the repositories, reviewed in paved) or github", Default: func(*Config, func(string) string) string { return "local" }},
+	{Key: "github_url", Flag: "github-url", Usage: "GitHub API URL (GitHub Enterprise: https://HOST/api/v3/)", Default: func(*Config, func(string) string) string { return "https://api.github.com/" }},
+	{Key: "github_token", Flag: "github-token", Usage: "GitHub token for the github forge (pull requests, statuses); redacted in paved config", Default: func(*Config, func(string) string) string { return "" }},
+	{Key: "base_url", Flag: "base-url", Usage: "the URL people reach paved at, for links in change requests and feeds (default: http:// + addr)", Default: func(c *Config, _ func(string) string) string { return "http://" + c.Addr }},
 }
 
 // Flags gives the value of each flag the user set explicitly, by flag name.
@@ -179,6 +193,21 @@ func (c *Config) set(key, v string) error {
 		c.ScanWorkers, err = strconv.Atoi(v)
 	case "job_workers":
 		c.JobWorkers, err = strconv.Atoi(v)
+	case "campaign_workers":
+		if c.CampaignWorkers, err = strconv.Atoi(v); err == nil && c.CampaignWorkers < 1 {
+			err = fmt.Errorf("%q must be at least 1", v)
+		}
+	case "forge":
+		c.Forge = v
+		if !oneOf(v, "local", "github") {
+			return fmt.Errorf("%q is not a forge (local, github)", v)
+		}
+	case "github_url":
+		c.GitHubURL = v
+	case "github_token":
+		c.GitHubToken = v
+	case "base_url":
+		c.BaseURL = strings.TrimSuffix(v, "/")
 	case "scan_interval":
 		c.ScanInterval, err = time.ParseDuration(v)
 	case "session_ttl":

@@ -22,6 +22,7 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/paved-dev/paved/internal/campaign"
 	"github.com/paved-dev/paved/internal/feed"
 	"github.com/paved-dev/paved/internal/scan"
 	"github.com/paved-dev/paved/internal/source"
@@ -58,6 +59,8 @@ type Queue struct {
 	store           store.Store
 	scanner         *scan.Scanner
 	webhookAttempts int
+	// Campaigns is the campaign runner of this process, if it runs targets.
+	Campaigns *campaign.Runner
 }
 
 // Options configure a Queue.
@@ -76,6 +79,10 @@ type Options struct {
 	Deliverer       *feed.Deliverer
 	WebhookAttempts int                             // 0: DefaultWebhookAttempts
 	WebhookBackoff  func(attempt int) time.Duration // nil: River's backoff
+	// Campaigns runs campaign targets in this process (nil: none), at
+	// most CampaignWorkers at once.
+	Campaigns       *campaign.Runner
+	CampaignWorkers int
 }
 
 func driver(st store.Store) riverdriver.Driver[*sql.Tx] {
@@ -99,7 +106,7 @@ func Migrate(ctx context.Context, st store.Store) error {
 
 // New makes a queue client. Call Start to run jobs.
 func New(st store.Store, scanner *scan.Scanner, opts Options) (*Queue, error) {
-	q := &Queue{store: st, scanner: scanner, webhookAttempts: cmp.Or(max(opts.WebhookAttempts, 0), DefaultWebhookAttempts)}
+	q := &Queue{store: st, scanner: scanner, webhookAttempts: cmp.Or(max(opts.WebhookAttempts, 0), DefaultWebhookAttempts), Campaigns: opts.Campaigns}
 	cfg := &river.Config{
 		Logger:            opts.Logger,
 		ID:                opts.ID,
@@ -117,6 +124,7 @@ func New(st store.Store, scanner *scan.Scanner, opts Options) (*Queue, error) {
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}}
 		addWebhookWorker(cfg, workers, opts)
+		addCampaignWorker(cfg, workers, opts)
 		if opts.ScanInterval > 0 && len(opts.Sources) > 0 {
 			cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
 				river.PeriodicInterval(opts.ScanInterval),

@@ -64,6 +64,18 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/deliveries", s.api(s.authenticated(s.handleDeliveries)))
 	m.HandleFunc("GET /api/v1/digest", s.api(s.authenticated(s.handleDigest)))
 	m.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
+	// Campaigns and their change requests (docs/campaigns.md).
+	m.HandleFunc("GET /api/v1/campaigns", s.api(s.handleCampaignList))
+	m.HandleFunc("POST /api/v1/campaigns", s.api(s.authenticated(s.handleCampaignApply)))
+	m.HandleFunc("GET /api/v1/campaigns/{id}", s.api(s.handleCampaignGet))
+	m.HandleFunc("GET /api/v1/campaigns/{id}/versions", s.api(s.handleCampaignVersions))
+	m.HandleFunc("GET /api/v1/campaigns/{id}/targets", s.api(s.handleCampaignTargets))
+	m.HandleFunc("POST /api/v1/campaigns/{id}/plan", s.api(s.authenticated(s.handleCampaignPlan)))
+	m.HandleFunc("POST /api/v1/campaigns/{id}/run", s.api(s.authenticated(s.handleCampaignRun)))
+	m.HandleFunc("POST /api/v1/campaigns/{id}/{action}", s.api(s.authenticated(s.handleCampaignPause)))
+	m.HandleFunc("GET /api/v1/changes", s.api(s.handleChangeList))
+	m.HandleFunc("GET /api/v1/changes/{id}", s.api(s.handleChangeGet))
+	m.HandleFunc("POST /api/v1/changes/{id}/{action}", s.api(s.authenticated(s.handleChangeAction)))
 	m.HandleFunc("/api/", s.api(s.handleAPINotFound))
 
 	// Atom feeds for feed readers.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/auth"
+	"github.com/paved-dev/paved/internal/campaign"
 	"github.com/paved-dev/paved/internal/gate"
 	"github.com/paved-dev/paved/internal/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,6 +43,10 @@ type Deps struct {
 	Roles interface {
 		Resolve(ctx context.Context, actor *paved.Actor) error
 	}
+	// Campaigns carries campaigns out (nil: campaign routes answer that
+	// this process does not run them); EnqueueTargets queues target jobs.
+	Campaigns      *campaign.Runner
+	EnqueueTargets func(ctx context.Context, campaign string, services []string) error
 	// Sessions signs people in to the pages (session.go); nil: nobody
 	// can sign in, and every page is read-only.
 	Sessions *auth.Sessions
