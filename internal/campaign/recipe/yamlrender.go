@@ -272,7 +272,9 @@ func plainSafe(s string, flow bool) bool {
 		return false
 	}
 	c := s[0]
-	if strings.IndexByte("-?:,[]{}#&*!|>'\"%@`", c) >= 0 || c == '+' || c == '.' && len(s) > 1 && (s[1] >= '0' && s[1] <= '9') {
+	if c == '-' && len(s) > 1 && s[1] != ' ' && s[1] != '.' && (s[1] < '0' || s[1] > '9') && s != "---" {
+		// -mod=mod: a dash not followed by a space or a number is text.
+	} else if strings.IndexByte("-?:,[]{}#&*!|>'\"%@`", c) >= 0 || c == '+' || c == '.' && len(s) > 1 && (s[1] >= '0' && s[1] <= '9') {
 		return false
 	}
 	if c >= '0' && c <= '9' {

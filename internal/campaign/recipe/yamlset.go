@@ -158,7 +158,7 @@ type yamlTarget struct {
 
 func (s yamlSetStep) set(src []byte) yamlResult {
 	res := yamlResult{out: src}
-	file, err := parser.ParseBytes(src, parser.ParseComments)
+	file, err := parseYAML(src)
 	if err != nil {
 		res.skips = append(res.skips, Skip{Line: yamlErrorLine(err), Reason: "does not parse as YAML: " + firstLine(yamlMessage(err))})
 		res.partial = true
@@ -174,7 +174,7 @@ func (s yamlSetStep) set(src []byte) yamlResult {
 		res.partial = res.partial || partial
 	}
 	for i, doc := range file.Docs {
-		if doc.Body == nil {
+		if _, comments := doc.Body.(*ast.CommentGroupNode); doc.Body == nil || comments {
 			if s.create && len(file.Docs) == 1 && isBlank(stripComments(src)) {
 				keys, ok := allKeys(s.path)
 				if ok {
@@ -250,6 +250,16 @@ func stripComments(src []byte) []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+// parseYAML parses src with comments. goccy/go-yaml miscounts lines after
+// a comment ending in CRLF, so CRLF is read as LF: lines and columns are
+// the same either way.
+func parseYAML(src []byte) (*ast.File, error) {
+	if bytes.Contains(src, []byte("\r\n")) {
+		src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+	}
+	return parser.ParseBytes(src, parser.ParseComments)
 }
 
 // unwrapYAML looks through tags and anchors to the value node.
@@ -756,7 +766,7 @@ func (d *yamlDoc) createEdit(t yamlTarget) (edit, error) {
 // verifyYAML checks that out decodes to the original documents with the
 // targets' values set, and nothing else changed.
 func verifyYAML(orig *ast.File, out []byte, targets []yamlTarget) error {
-	file, err := parser.ParseBytes(out, parser.ParseComments)
+	file, err := parseYAML(out)
 	if err != nil {
 		return fmt.Errorf("the result does not parse: %s", firstLine(yamlMessage(err)))
 	}
@@ -801,7 +811,7 @@ func verifyYAML(orig *ast.File, out []byte, targets []yamlTarget) error {
 }
 
 func decodeDoc(doc *ast.DocumentNode) (any, error) {
-	if doc.Body == nil {
+	if _, comments := doc.Body.(*ast.CommentGroupNode); doc.Body == nil || comments {
 		return nil, nil
 	}
 	var v any
