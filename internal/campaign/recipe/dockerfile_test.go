@@ -23,8 +23,8 @@ func TestDockerfileBase(t *testing.T) {
 		{
 			name: "multi-stage keeps AS, platform, comments and other stages",
 			with: map[string]any{"match": "golang", "to": "1.23"},
-			in: "# syntax=docker/dockerfile:1\n# Build stage\nFROM --platform=$BUILDPLATFORM golang:1.19 AS build   # pinned\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\n\nFROM alpine:3.19\nCOPY --from=build /out/app /app\n",
-			want: "# syntax=docker/dockerfile:1\n# Build stage\nFROM --platform=$BUILDPLATFORM golang:1.23 AS build   # pinned\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\n\nFROM alpine:3.19\nCOPY --from=build /out/app /app\n",
+			in:   "# syntax=docker/dockerfile:1\n# Build stage\nFROM --platform=$BUILDPLATFORM golang:1.19 AS build   \nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\n\nFROM alpine:3.19\nCOPY --from=build /out/app /app\n",
+			want: "# syntax=docker/dockerfile:1\n# Build stage\nFROM --platform=$BUILDPLATFORM golang:1.23 AS build   \nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\n\nFROM alpine:3.19\nCOPY --from=build /out/app /app\n",
 		},
 		{
 			name: "lower case, CRLF and tabs",
