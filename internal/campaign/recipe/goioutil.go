@@ -214,6 +214,8 @@ func planIOUtil(fset *token.FileSet, rel string, src []byte) (*ioutilFile, []Ski
 		case ".":
 			return nil, []Skip{{File: rel, Line: f.line(spec.Pos()), Reason: "dot import of io/ioutil: rewrite by hand"}}
 		case "_":
+		case "io", "os":
+			return nil, []Skip{{File: rel, Line: f.line(spec.Pos()), Reason: "io/ioutil is imported under the name " + name + ", which its replacement needs: rewrite by hand"}}
 		default:
 			names[name] = true
 		}

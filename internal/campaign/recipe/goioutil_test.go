@@ -214,6 +214,12 @@ func F(r io.Reader) ([]byte, error) {
 			partial: true,
 		},
 		{
+			name:    "io/ioutil imported as io",
+			in:      "package p\n\nimport io \"io/ioutil\"\n\nvar _ = io.Discard\n",
+			skip:    "under the name io",
+			partial: true,
+		},
+		{
 			name: "ioutil.Discard reassigned stays",
 			in: `package p
 
