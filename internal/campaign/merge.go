@@ -112,6 +112,9 @@ func (r *Runner) autoMerge(ctx context.Context, c *paved.Campaign, id int64) err
 	if err != nil {
 		return err
 	}
+	if ok, _ := MergeDecision(c, t.Tier, cr.Confidence.Score, 0); !ok {
+		return nil // no need to count the hour's merges
+	}
 	since := r.now().Add(-time.Hour)
 	merged, err := r.Store.ChangeRequestList(ctx, &store.ChangeRequestListParams{Campaign: c.ID, MergedSince: &since})
 	if err != nil {

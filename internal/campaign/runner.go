@@ -216,13 +216,16 @@ func (r *Runner) make(ctx context.Context, c *paved.Campaign, t *paved.Target) (
 	defer os.RemoveAll(scratch)
 	opt := verify.Options{Timeout: verifyTimeout(c), Env: r.VerifyEnv, Scratch: scratch}
 	start = time.Now()
+	pristine := ws.stamps()
+	r.step("workspace", start)
+	start = time.Now()
 	before, second, err := r.verifyTwice(ctx, ws.Dir, plan, opt, &log, "before the change")
 	r.step("verify", start)
 	if err != nil {
 		return nil, nil, "verify before: " + err.Error()
 	}
 	start = time.Now()
-	undone, err := ws.restore(ctx)
+	undone, err := ws.restore(ctx, pristine)
 	r.step("diff", start)
 	if err != nil {
 		return nil, nil, "workspace: " + err.Error()
@@ -259,14 +262,29 @@ func (r *Runner) make(ctx context.Context, c *paved.Campaign, t *paved.Target) (
 	}
 	w.Close()
 	r.step("recipe", start)
-	start = time.Now()
-	diff, err := ws.stageAndDiff(ctx)
-	r.step("diff", start)
+
+	// Commit the change at once: what verification does to the tree after
+	// this is never part of it.
+	title, _, branch, err := r.changeText(c, vars, cr)
 	if err != nil {
 		return nil, nil, err.Error()
 	}
-	if strings.TrimSpace(diff) == "" {
+	cr.Title, cr.Branch = title, branch
+	start = time.Now()
+	head, err := ws.commitAll(ctx, title, r.author())
+	r.step("commit", start)
+	if err != nil {
+		return nil, nil, "commit: " + err.Error()
+	}
+	if head == "" {
 		return nil, nil, ""
+	}
+	cr.HeadCommit = head
+	start = time.Now()
+	diff, err := ws.diff(head)
+	r.step("diff", start)
+	if err != nil {
+		return nil, nil, "diff: " + err.Error()
 	}
 	cr.Diff, cr.DiffStat = diff, diffStat(diff)
 	files := changedFiles(diff)
@@ -303,18 +321,9 @@ func (r *Runner) make(ctx context.Context, c *paved.Campaign, t *paved.Target) (
 		return nil, nil, err.Error()
 	}
 
-	title, body, branch, err := r.changeText(c, vars, cr)
-	if err != nil {
+	if _, cr.Body, _, err = r.changeText(c, vars, cr); err != nil {
 		return nil, nil, err.Error()
 	}
-	cr.Title, cr.Body, cr.Branch = title, body, branch
-	start = time.Now()
-	head, err := ws.commit(ctx, title, r.author())
-	r.step("commit", start)
-	if err != nil {
-		return nil, nil, "commit: " + err.Error()
-	}
-	cr.HeadCommit = head
 	return cr, ev, ""
 }
 
@@ -379,7 +388,8 @@ func (ev *storedEvidence) fill(before verify.Run, beforeAgain *verify.Run, after
 // score computes a change request's confidence, counting the campaign's
 // earlier changes of the same recipe version.
 func (r *Runner) score(ctx context.Context, c *paved.Campaign, cr *paved.ChangeRequest, ev *storedEvidence) error {
-	crs, err := r.Store.ChangeRequestList(ctx, &store.ChangeRequestListParams{Campaign: c.ID, RecipeHash: c.RecipeHash})
+	crs, err := r.Store.ChangeRequestList(ctx, &store.ChangeRequestListParams{Campaign: c.ID, RecipeHash: c.RecipeHash,
+		States: []string{paved.ChangeMerged, paved.ChangeReverted}})
 	if err != nil {
 		return err
 	}

@@ -112,7 +112,8 @@ func (ws *workspace) remove() {
 }
 
 // stageAndDiff stages everything the recipe did and returns the staged
-// diff against the base (empty when nothing changed).
+// diff against the base (empty when nothing changed). The dry run uses it;
+// a target commits first and diffs in-process (commitAll, diff).
 func (ws *workspace) stageAndDiff(ctx context.Context) (string, error) {
 	if _, err := runGit(ctx, ws.Dir, nil, "add", "-A"); err != nil {
 		return "", err
@@ -120,14 +121,22 @@ func (ws *workspace) stageAndDiff(ctx context.Context) (string, error) {
 	return runGit(ctx, ws.Dir, nil, "diff", "--cached", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/")
 }
 
-// commit commits the staged change with the base commit's time, so a retry
-// of the same change makes the same commit (and the same branch head).
-func (ws *workspace) commit(ctx context.Context, message, author string) (string, error) {
+// commitAll stages and commits everything the recipe did, with the base
+// commit's time, so a retry of the same change makes the same commit (and
+// the same branch head). It returns "" when there was nothing to commit.
+func (ws *workspace) commitAll(ctx context.Context, message, author string) (string, error) {
+	if _, err := runGit(ctx, ws.Dir, nil, "add", "-A"); err != nil {
+		return "", err
+	}
 	when := ws.baseTime.UTC().Format(time.RFC3339)
 	name, email := splitAuthor(author)
 	env := []string{"GIT_AUTHOR_DATE=" + when, "GIT_COMMITTER_DATE=" + when,
 		"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email, "GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email}
-	if _, err := runGit(ctx, ws.Dir, env, "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", message); err != nil {
+	out, err := runGit(ctx, ws.Dir, env, "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", message)
+	if err != nil {
+		if strings.Contains(out, "nothing to commit") || strings.Contains(out, "nothing added to commit") {
+			return "", nil
+		}
 		return "", err
 	}
 	head, err := os.ReadFile(filepath.Join(ws.adminDir, "HEAD"))
@@ -136,6 +145,67 @@ func (ws *workspace) commit(ctx context.Context, message, author string) (string
 		return strings.TrimSpace(out), err
 	}
 	return strings.TrimSpace(string(head)), nil
+}
+
+// diff is the unified diff of the committed change, computed in-process
+// from the repository's objects (go-git), with git's a/ and b/ prefixes.
+func (ws *workspace) diff(head string) (string, error) {
+	r, err := git.PlainOpenWithOptions(ws.Repo, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	if err != nil {
+		return "", err
+	}
+	base, err := r.CommitObject(plumbing.NewHash(ws.BaseCommit))
+	if err != nil {
+		return "", err
+	}
+	next, err := r.CommitObject(plumbing.NewHash(head))
+	if err != nil {
+		return "", err
+	}
+	patch, err := base.Patch(next)
+	if err != nil {
+		return "", err
+	}
+	return patch.String(), nil
+}
+
+// stamps records each file's size, mode and time, to tell in-process
+// whether a command left something behind (no git process).
+type stamps map[string]stamp
+
+type stamp struct {
+	size int64
+	mode os.FileMode
+	mod  time.Time
+}
+
+func (ws *workspace) stamps() stamps {
+	out := stamps{}
+	_ = filepath.WalkDir(ws.Dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if d.IsDir() && d.Name() == ".git" {
+			return filepath.SkipDir
+		}
+		if fi, err := d.Info(); err == nil {
+			out[p] = stamp{fi.Size(), fi.Mode(), fi.ModTime()}
+		}
+		return nil
+	})
+	return out
+}
+
+func (s stamps) same(t stamps) bool {
+	if len(s) != len(t) {
+		return false
+	}
+	for p, a := range s {
+		if b, ok := t[p]; !ok || a != b {
+			return false
+		}
+	}
+	return true
 }
 
 // splitAuthor reads "Name <email>".
@@ -150,8 +220,12 @@ func splitAuthor(s string) (string, string) {
 // restore undoes what a verification run left in the tree (go with
 // -mod=mod may tidy go.mod and go.sum; other toolchains write build
 // output that is not ignored), so the diff holds the recipe's change only.
-// It returns what it undid.
-func (ws *workspace) restore(ctx context.Context) (string, error) {
+// It returns what it undid; before is the tree's stamps before the run, so
+// that a run that left nothing costs no git process.
+func (ws *workspace) restore(ctx context.Context, before stamps) (string, error) {
+	if ws.stamps().same(before) {
+		return "", nil
+	}
 	out, err := runGit(ctx, ws.Dir, nil, "status", "--porcelain")
 	if err != nil || strings.TrimSpace(out) == "" {
 		return "", err
