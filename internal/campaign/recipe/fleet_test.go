@@ -90,6 +90,15 @@ func TestGoIOUtilOnFleet(t *testing.T) {
 	if !kinds["dirsize"] || !kinds["newest"] || !kinds["service"] {
 		t.Fatalf("the fleet lacks a kind of io/ioutil repository: %v", kinds)
 	}
+	// The fleet's ReadDir calls all need []os.FileInfo; one that does not is
+	// added, so the toolchain also judges a ReadDir the step rewrites.
+	names := filepath.Join(out, sample[0].Path, "internal/storage")
+	if err := os.WriteFile(filepath.Join(names, "names.go"), []byte(namesGo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(names, "names_test.go"), []byte(namesTestGo), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	env := append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOTOOLCHAIN=local", "GOWORK=off")
 	for _, r := range sample {
 		t.Run(r.Name, func(t *testing.T) {
@@ -117,6 +126,11 @@ func TestGoIOUtilOnFleet(t *testing.T) {
 			wantPartial := readDir[r.Name]
 			if rep.Partial != wantPartial {
 				t.Errorf("Partial = %v, want %v: %+v", rep.Partial, wantPartial, rep.Skipped)
+			}
+			if r.Name == sample[0].Name {
+				if got := mustRead(t, dir, "internal/storage/names.go"); !bytes.Contains(got, []byte("os.ReadDir(dir)")) || bytes.Contains(got, []byte("ioutil")) {
+					t.Errorf("names.go:\n%s", got)
+				}
 			}
 			if readDir[r.Name] {
 				want := "passed to totalSize"
@@ -175,4 +189,114 @@ func mustRead(t *testing.T, dir, name string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+const namesGo = `package storage
+
+import "io/ioutil"
+
+// Names lists the entries of dir, directories with a trailing slash.
+func Names(dir string) ([]string, error) {
+	infos, err := ioutil.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(infos))
+	for _, fi := range infos {
+		n := fi.Name()
+		if fi.IsDir() {
+			n += "/"
+		}
+		names = append(names, n)
+	}
+	return names, nil
+}
+`
+
+const namesTestGo = `package storage
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestNames(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Names(dir)
+	if err != nil || !reflect.DeepEqual(got, []string{"a", "b/"}) {
+		t.Fatalf("Names = %v, %v", got, err)
+	}
+}
+`
+
+// BenchmarkGoIOUtil measures go-ioutil on generated repositories: one with
+// nothing to do (most of a fleet), one with io/ioutil to rewrite, and one
+// whose ReadDir needs a type check (go list included).
+func BenchmarkGoIOUtil(b *testing.B) {
+	out := b.TempDir()
+	sum, err := fleet.Generate(context.Background(), fleet.Options{Repos: 60, Seed: 14, Out: out,
+		Now: time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pick := map[string]string{}
+	for _, r := range sum.RepoList {
+		switch {
+		case r.Language != "go":
+		case !r.IOUtil && pick["none"] == "":
+			pick["none"] = r.Path
+		case r.IOUtil && !contains(sum.IOUtilReadDir, r.Name) && pick["ioutil"] == "":
+			pick["ioutil"] = r.Path
+		case contains(sum.IOUtilReadDir, r.Name) && pick["readdir"] == "":
+			pick["readdir"] = r.Path
+			dir := filepath.Join(out, r.Path, "internal/storage")
+			if err := os.WriteFile(filepath.Join(dir, "names.go"), []byte(namesGo), 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for _, kind := range []string{"none", "ioutil", "readdir"} {
+		b.Run(kind, func(b *testing.B) {
+			dir := filepath.Join(out, pick[kind])
+			originals := map[string][]byte{}
+			filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+				if err == nil && strings.HasSuffix(p, ".go") {
+					originals[p], _ = os.ReadFile(p)
+				}
+				return nil
+			})
+			ws, err := sandbox.Open(dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ws.Close()
+			for b.Loop() {
+				b.StopTimer()
+				for p, data := range originals {
+					os.WriteFile(p, data, 0o644)
+				}
+				b.StartTimer()
+				if _, err := Apply(context.Background(), Env{WS: ws}, step("go-ioutil", nil)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }
