@@ -32,7 +32,7 @@ var (
 func compileDockerfileBase(p *params) stepper {
 	s := dockerfileBaseStep{}
 	match := p.str("match", true, "the image to rewrite: a name (golang), a glob (registry.example.com/base/*) or a /regexp/")
-	to := p.str("to", true, "the new tag (1.23), digest (@sha256:…) or both (1.23@sha256:…)")
+	to := p.version("to", true, "the new tag (1.23), digest (@sha256:…) or both (1.23@sha256:…)")
 	s.files = p.str("files", false, "a glob of the Dockerfiles to change")
 	s.keepVariant = p.boolean("keep_variant")
 	if p.err != nil {

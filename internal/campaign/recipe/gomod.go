@@ -26,8 +26,8 @@ type goVersionStep struct {
 
 func compileGoVersion(p *params) stepper {
 	s := goVersionStep{}
-	s.goVer = strings.TrimPrefix(strings.TrimSpace(p.str("go", false, "the minimum go directive, e.g. 1.23")), "go")
-	tc := strings.TrimSpace(p.str("toolchain", false, "the minimum toolchain, e.g. go1.23.4"))
+	s.goVer = strings.TrimPrefix(strings.TrimSpace(p.version("go", false, "the minimum go directive, e.g. \"1.23\"")), "go")
+	tc := strings.TrimSpace(p.version("toolchain", false, "the minimum toolchain, e.g. go1.23.4"))
 	req := p.stringMap("require", "a module path mapped to its minimum version, e.g. golang.org/x/net: v0.30.0")
 	if p.err != nil {
 		return nil

@@ -49,7 +49,7 @@ func TestGoVersion(t *testing.T) {
 		},
 		{
 			name: "crossing 1.22 is noted",
-			with: map[string]any{"go": 1.22},
+			with: map[string]any{"go": "1.22"},
 			in:   "module m\n\ngo 1.21\n",
 			want: "module m\n\ngo 1.22\n",
 			log:  "for-loop iteration",

@@ -274,6 +274,20 @@ func (p *params) str(name string, required bool, hint string) string {
 	return s
 }
 
+// version reads a version or tag. An unquoted 1.20 reaches here as the
+// number 1.2, so numbers with a fraction are refused: they must be quoted.
+func (p *params) version(name string, required bool, hint string) string {
+	if v, ok := p.with[name]; ok {
+		switch x := v.(type) {
+		case float32, float64:
+			p.seen = append(p.seen, name)
+			p.fail(name, "write %v in quotes (%q): unquoted, YAML reads a version such as 1.20 as the number 1.2", x, fmt.Sprint(x))
+			return ""
+		}
+	}
+	return p.str(name, required, hint)
+}
+
 func (p *params) boolean(name string) bool {
 	v, ok := p.get(name)
 	if !ok {
