@@ -44,8 +44,8 @@ import (
 // not loaded (their uses count as unknown, so results passed to them are
 // never rewritten).
 
-// readDirProblemFunc is what the elements of a ReadDir result may have
-// called on them with the same meaning for os.FileInfo and os.DirEntry.
+// readDirSafeMethods are the methods the elements of a ReadDir result may
+// have called on them: they mean the same for os.FileInfo and os.DirEntry.
 var readDirSafeMethods = map[string]bool{"Name": true, "IsDir": true}
 
 // readDirAnalysis is readDirProblems' signature: tests pass one that
