@@ -256,14 +256,19 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// refreshDaily recomputes the day's counts per state from the targets.
+// refreshDaily recomputes the day's counts per state from the targets. It
+// upserts (in state order, so concurrent refreshes take row locks in one
+// order) rather than deleting and inserting, which two transactions at
+// once could not both do.
 func (s *Store) refreshDaily(ctx context.Context, tx *sql.Tx, campaign string, at time.Time) error {
 	day := at.UTC().Format(time.DateOnly)
-	if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM campaign_daily WHERE campaign_id = ? AND day = ?`), campaign, day); err != nil {
+	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO campaign_daily (campaign_id, day, state, count)
+		SELECT campaign_id, ?, state, count(*) FROM campaign_targets WHERE campaign_id = ? GROUP BY campaign_id, state ORDER BY state
+		ON CONFLICT (campaign_id, day, state) DO UPDATE SET count = excluded.count`), day, campaign); err != nil {
 		return err
 	}
-	_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO campaign_daily (campaign_id, day, state, count)
-		SELECT campaign_id, ?, state, count(*) FROM campaign_targets WHERE campaign_id = ? GROUP BY campaign_id, state`), day, campaign)
+	_, err := tx.ExecContext(ctx, s.rebind(`UPDATE campaign_daily SET count = 0 WHERE campaign_id = ? AND day = ? AND count <> 0
+		AND state NOT IN (SELECT DISTINCT state FROM campaign_targets WHERE campaign_id = ?)`), campaign, day, campaign)
 	return err
 }
 
