@@ -92,6 +92,8 @@ func MergeDecision(c *paved.Campaign, tier int, score int, mergedLastHour int) (
 		return false, "auto-merge is paused: " + c.PausedReason
 	case len(am.Tiers) == 0:
 		return false, "the campaign allows auto-merge for no tier"
+	case tier < 0:
+		return false, "the service declares no tier, and auto-merge is allowed by tier"
 	case !slices.Contains(am.Tiers, tier):
 		return false, fmt.Sprintf("tier %d is not among the tiers the campaign auto-merges (%v)", tier, am.Tiers)
 	case score < am.MinConfidence:
@@ -186,20 +188,54 @@ func (r *Runner) verifyMerged(ctx context.Context, c *paved.Campaign, cr *paved.
 		return err
 	}
 	defer os.RemoveAll(scratch)
-	run, err := verify.Verify(ctx, ws.Dir, plan, verify.Options{Timeout: verifyTimeout(c), Env: r.VerifyEnv, Scratch: scratch})
+	opt := verify.Options{Timeout: verifyTimeout(c), Env: r.VerifyEnv, Scratch: scratch}
+	run, err := verify.Verify(ctx, ws.Dir, plan, opt)
 	if err != nil {
 		return err
 	}
 	var log strings.Builder
 	writeRun(&log, "verification of "+cr.Base+" after the merge", run)
-	cr.Log += "\n" + log.String()
 	if run.BuildOK && run.TestsOK {
 		cr.PostMerge = "passed"
+		cr.Log += "\n" + log.String()
+		return r.Store.ChangeRequestUpdate(ctx, cr, nil)
+	}
+	// Judge the failure against the baseline the change was verified on:
+	// only what passed before and fails now (twice: not flaky) is the
+	// change's doing.
+	var ev storedEvidence
+	if doc, err := r.Store.ChangeRequestEvidence(ctx, cr.ID); err == nil && len(doc) > 0 {
+		_ = json.Unmarshal(doc, &ev)
+	}
+	broke := !run.BuildOK && (ev.Baseline.BuildOK || len(ev.Baseline.Commands) == 0)
+	newly := verify.NewlyFailing(ev.Baseline, run)
+	if len(ev.Baseline.Commands) == 0 {
+		newly = []string{"verification"}
+	}
+	if !broke && len(newly) > 0 {
+		again, err := verify.Verify(ctx, ws.Dir, plan, opt)
+		if err != nil {
+			return err
+		}
+		writeRun(&log, "verification of "+cr.Base+" after the merge, second run (flakiness)", again)
+		flaky := verify.Flaky(run, again)
+		var still []string
+		for _, n := range newly {
+			if !containsString(flaky, n) && (again.Tests[n] != "pass") && !(again.BuildOK && again.TestsOK) {
+				still = append(still, n)
+			}
+		}
+		newly = still
+	}
+	cr.Log += "\n" + log.String()
+	if !broke && len(newly) == 0 {
+		cr.PostMerge = "passed"
+		cr.Log += "(what fails failed before the change too: not the change's doing)\n"
 		return r.Store.ChangeRequestUpdate(ctx, cr, nil)
 	}
 	cr.PostMerge = "failed"
-	reason := fmt.Sprintf("%s failed verification after the merge", cr.Base)
-	if !run.BuildOK {
+	reason := fmt.Sprintf("%s failed verification after the merge: %s", cr.Base, strings.Join(newly, ", "))
+	if broke {
 		reason = fmt.Sprintf("%s no longer builds after the merge", cr.Base)
 	}
 	return r.revert(ctx, c, cr, reason)

@@ -92,6 +92,21 @@ type storedEvidence struct {
 	Evidence
 	Plan   verify.Plan     `json:"plan"`
 	Recipe []recipe.Report `json:"recipe"`
+	// Baseline is the verification before the change, without its output:
+	// verification after a merge is judged against it, so a default
+	// branch that was already failing is not blamed on the change.
+	Baseline verify.Run `json:"baseline"`
+}
+
+// slim drops a run's output, keeping its results.
+func slim(run verify.Run) verify.Run {
+	out := run
+	out.Commands = make([]verify.CommandResult, len(run.Commands))
+	for i, c := range run.Commands {
+		c.Output = ""
+		out.Commands[i] = c
+	}
+	return out
 }
 
 // RunTarget carries one target as far as it goes now: workspace, verify
@@ -299,6 +314,7 @@ func (r *Runner) make(ctx context.Context, c *paved.Campaign, t *paved.Target) (
 		return nil, nil, "verify after: " + err.Error()
 	}
 	ev.fill(before, second, after, afterSecond, plan)
+	ev.Baseline = slim(before)
 	if after.CoverProfile != "" {
 		cov, err := verify.DiffCoverage(after.CoverProfile, ws.Dir, verify.ChangedLines(diff))
 		if err != nil {

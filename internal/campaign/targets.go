@@ -244,6 +244,27 @@ func (n *NodeProgress) Percent() int {
 // done says whether a target counts as done.
 func done(state string) bool { return state == paved.TargetMerged || state == paved.TargetWaived }
 
+// Tally turns a campaign's counts per state into its targets (not counting
+// those not applicable) and those done (merged or waived).
+func Tally(counts map[string]int) (total, doneCount int) {
+	for st, n := range counts {
+		if st != paved.TargetNotApplicable {
+			total += n
+		}
+		if done(st) {
+			doneCount += n
+		}
+	}
+	return total, doneCount
+}
+
+// Overdue says whether a campaign's unfinished targets are past its
+// deadline (the whole deadline day counts) at now.
+func Overdue(c *paved.Campaign, now time.Time) bool {
+	d := Deadline(c)
+	return !d.IsZero() && now.After(d.Add(24*time.Hour))
+}
+
 // LoadProgress computes a campaign's progress; byOrg adds the per-node
 // roll-up (which reads the org tree).
 func (r *Runner) LoadProgress(ctx context.Context, id string, byOrg bool) (*Progress, error) {
@@ -255,14 +276,7 @@ func (r *Runner) LoadProgress(ctx context.Context, id string, byOrg bool) (*Prog
 	if p.Counts, err = r.Store.CampaignCounts(ctx, id); err != nil {
 		return nil, err
 	}
-	for st, n := range p.Counts {
-		if st != paved.TargetNotApplicable {
-			p.Total += n
-		}
-		if done(st) {
-			p.Done += n
-		}
-	}
+	p.Total, p.Done = Tally(p.Counts)
 	p.Settled = p.Counts[paved.TargetNotStarted] == 0 && p.Counts[paved.TargetRunning] == 0
 	if p.Burndown, err = r.Store.CampaignBurndown(ctx, id, c.CreatedAt.AddDate(0, 0, -1)); err != nil {
 		return nil, err
@@ -282,15 +296,15 @@ func (r *Runner) LoadProgress(ctx context.Context, id string, byOrg bool) (*Prog
 			}
 		}
 	}
-	deadline := Deadline(c)
+	overdue := Overdue(c, r.now())
 	var targets []*paved.Target
-	if byOrg || (!deadline.IsZero() && r.now().After(deadline.Add(24*time.Hour))) {
+	if byOrg || overdue {
 		targets, _, err = r.Store.CampaignTargetList(ctx, &store.CampaignTargetListParams{Campaign: id})
 		if err != nil {
 			return nil, err
 		}
 	}
-	if !deadline.IsZero() && r.now().After(deadline.Add(24*time.Hour)) {
+	if overdue {
 		for _, t := range targets {
 			if t.State != paved.TargetNotApplicable && !done(t.State) {
 				p.Overdue = append(p.Overdue, t)
