@@ -1,7 +1,7 @@
 // Package report owns the engineering-review roll-ups over the org tree:
 // per node its services, level distribution, failing blocking checks and
-// the change since last week, and — when campaigns land — campaign
-// progress and overdue targets. `paved report org`, GET
+// the change since last week, and the progress of active campaigns with
+// their overdue targets. `paved report org`, GET
 // /api/v1/reports/org and the org page read the same rows.
 package report
 
@@ -41,13 +41,11 @@ type Node struct {
 	// Change is now minus then, per level.
 	Change map[string]int `json:"change"`
 	// Campaigns is the progress of the active campaigns targeting the
-	// node's services, with their overdue targets. Empty until campaigns
-	// land: internal/campaign fills it (see CampaignProgress).
+	// node's services, with their overdue targets (CampaignsByNode).
 	Campaigns []CampaignProgress `json:"campaigns"`
 }
 
-// CampaignProgress is one campaign's progress under an org node. Reserved
-// for campaigns (not filled yet).
+// CampaignProgress is one campaign's progress under an org node.
 type CampaignProgress struct {
 	Campaign string `json:"campaign"`
 	Name     string `json:"name"`
@@ -89,12 +87,6 @@ func BuildOrg(ctx context.Context, st store.Store, std *scorecard.Standards, f *
 		p.Now = time.Now()
 	}
 	rows := std.Rollup(f.Cards, f.Owners, f.Org, p.Top)
-	if p.Node != "" {
-		ref := catalog.NormalizeRef(p.Node, paved.KindGroup)
-		if rows = scorecard.Subtree(rows, ref); len(rows) == 0 {
-			return nil, paved.Errorf(paved.ENOTFOUND, "no org node %s (paved org tree lists them)", ref)
-		}
-	}
 	out := &Org{GeneratedAt: p.Now.UTC(), Levels: slices.Clone(std.Levels)}
 
 	// Then: the same services' levels on the day a week ago (or the
@@ -121,9 +113,16 @@ func BuildOrg(ctx context.Context, st store.Store, std *scorecard.Standards, f *
 		}
 		out.Since = since
 	}
+	camps, err := CampaignsByNode(ctx, st, f.Org, p.Now)
+	if err != nil {
+		return nil, err
+	}
 	all := append(slices.Clone(std.Levels), scorecard.NoLevel)
 	for _, r := range rows {
 		n := &Node{NodeRollup: r, Campaigns: []CampaignProgress{}}
+		if c := camps[r.Ref]; c != nil {
+			n.Campaigns = c
+		}
 		if t := thenRows[r.Ref]; t != nil || thenRows != nil {
 			n.Then, n.Change = map[string]int{}, map[string]int{}
 			for _, l := range all {
@@ -136,7 +135,29 @@ func BuildOrg(ctx context.Context, st store.Store, std *scorecard.Standards, f *
 		}
 		out.Nodes = append(out.Nodes, n)
 	}
+	if p.Node != "" {
+		return Subtree(out, p.Node)
+	}
 	return out, nil
+}
+
+// Subtree keeps one org node (a group ref or name) and the nodes below
+// it, in a new report; ENOTFOUND for a node the report does not have.
+func Subtree(o *Org, node string) (*Org, error) {
+	ref := catalog.NormalizeRef(node, paved.KindGroup)
+	sub := *o
+	sub.Nodes = nil
+	keep := map[string]bool{ref: true}
+	for _, n := range o.Nodes {
+		if keep[n.Ref] || keep[n.Parent] {
+			keep[n.Ref] = true
+			sub.Nodes = append(sub.Nodes, n)
+		}
+	}
+	if len(sub.Nodes) == 0 {
+		return nil, paved.Errorf(paved.ENOTFOUND, "no org node %s (paved org tree lists them)", ref)
+	}
+	return &sub, nil
 }
 
 // baseline is the day "last week" is read from: a week before now, or the

@@ -25,7 +25,17 @@ func (s *Server) handleOrgReport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rep, err := report.BuildOrg(r.Context(), s.Store, v.Std, v.Fleet, p)
+	// The org page's report, made once per fleet view, unless another
+	// number of failing checks is asked for.
+	var rep *report.Org
+	if p.Top == topFailingOnPage {
+		rep, err = s.weeklyReport(r.Context(), v)
+		if err == nil && p.Node != "" {
+			rep, err = report.Subtree(rep, p.Node)
+		}
+	} else {
+		rep, err = report.BuildOrg(r.Context(), s.Store, v.Std, v.Fleet, p)
+	}
 	if err != nil {
 		return err
 	}
