@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -66,6 +67,13 @@ func (a *app) demoReady(ctx context.Context, st store.Store, url string) {
 	if err != nil {
 		a.logger.Warn("demo: gate activity not written", "err", err)
 	}
+	for _, l := range logins {
+		if strings.HasPrefix(l.Role, "platform team") {
+			if err := a.demoCampaigns(ctx, st, url, l.Token); err != nil {
+				a.logger.Warn("demo: campaigns not started", "err", err)
+			}
+		}
+	}
 	if len(logins) > 0 {
 		fmt.Fprintln(a.stdout, "\nact as (Authorization: Bearer TOKEN, or paved … --url URL --token TOKEN):")
 		t := newTable(a.stdout)
@@ -74,7 +82,7 @@ func (a *app) demoReady(ctx context.Context, st store.Store, url string) {
 		}
 		_ = t.flush()
 	}
-	fmt.Fprintf(a.stdout, "\npaved demo is running: open %s\n(catalog %s/ · org tree %s/org · scorecards %s/scorecards · API %s/api/v1/entities) — Ctrl-C to stop\n", url, url, url, url, url)
+	fmt.Fprintf(a.stdout, "\npaved demo is running: open %s\n(catalog %s/ · org tree %s/org · scorecards %s/scorecards · campaigns %s/campaigns · API %s/api/v1/entities) — Ctrl-C to stop\n", url, url, url, url, url, url)
 }
 
 func (a *app) fleetCommand() *cobra.Command {
