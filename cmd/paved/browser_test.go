@@ -343,11 +343,11 @@ func TestPagesInChromium(t *testing.T) {
 			reached = append(reached, js[string](t, c, `document.activeElement.getAttribute("href") || document.activeElement.tagName`))
 		}
 		// Logged in (by the forecast's test), Home comes first.
-		want := []string{"#main", "/", "/", "/catalog", "/scorecards", "/org", "/gate", "/problems"}
+		want := []string{"#main", "/", "/", "/catalog", "/scorecards", "/org", "/campaigns", "/gate"}
 		if strings.Join(reached[:len(want)], " ") != strings.Join(want, " ") {
-			t.Errorf("Tab reached %q, want the skip link, the brand, then Home, Catalog, Scorecards, Org, Gate, Problems: %q", reached, want)
+			t.Errorf("Tab reached %q, want the skip link, the brand, then Home, Catalog, Scorecards, Org, Campaigns, Gate: %q", reached, want)
 		}
-		// Shift+Tab back from Problems to Org, Enter follows it.
+		// Shift+Tab back from Gate to Org, Enter follows it.
 		c.do(t, chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift)))
 		c.do(t, chromedp.KeyEvent(kb.Tab, chromedp.KeyModifiers(chromedp.ModifierShift)))
 		if got := js[string](t, c, `document.activeElement.getAttribute("href")`); got != "/org" {

@@ -31,8 +31,8 @@ func (a *app) reportOrgCommand() *cobra.Command {
 GET /api/v1/reports/org do: per node its leader, services, level
 distribution, services failing a blocking check, the checks failing most,
 and the change of the distribution since last week (from the daily level
-snapshots; the oldest snapshot of the week when the history is shorter).
-Campaign progress and overdue targets join when campaigns land.`,
+snapshots; the oldest snapshot of the week when the history is shorter),
+and each active campaign's progress with its overdue targets.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -64,7 +64,7 @@ Campaign progress and overdue targets join when campaigns land.`,
 			if rep.Since != "" {
 				since = "SINCE " + rep.Since
 			}
-			t.row(append(header, "BLOCKING", "TOP FAILING", since)...)
+			t.row(append(header, "BLOCKING", "TOP FAILING", since, "CAMPAIGNS")...)
 			for _, n := range rep.Nodes {
 				cols := []any{strings.Repeat("  ", n.Depth) + n.Name, dash(n.Leader), n.Services}
 				for i := len(all) - 1; i >= 0; i-- {
@@ -74,7 +74,15 @@ Campaign progress and overdue targets join when campaigns land.`,
 				for _, c := range n.TopFailing {
 					topText = append(topText, fmt.Sprintf("%s %d", c.Check, c.Failing))
 				}
-				t.row(append(cols, n.BlockingFailing, dash(strings.Join(topText, ", ")), dash(report.ChangeText(rep, n)))...)
+				var camps []string
+				for _, c := range n.Campaigns {
+					text := fmt.Sprintf("%s %d/%d", c.Campaign, c.Done, c.Targets)
+					if c.Overdue > 0 {
+						text += fmt.Sprintf(" (%d overdue)", c.Overdue)
+					}
+					camps = append(camps, text)
+				}
+				t.row(append(cols, n.BlockingFailing, dash(strings.Join(topText, ", ")), dash(report.ChangeText(rep, n)), dash(strings.Join(camps, ", ")))...)
 			}
 			return t.flush()
 		},

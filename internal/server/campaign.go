@@ -171,27 +171,41 @@ func (s *Server) handleCampaignPlan(w http.ResponseWriter, r *http.Request) erro
 // handleCampaignRun refreshes the targets and enqueues every target not
 // started (and, with ?retry_failed=true, the failed ones).
 func (s *Server) handleCampaignRun(w http.ResponseWriter, r *http.Request) error {
-	run, err := s.campaigns()
-	if err != nil {
-		return err
-	}
-	if s.EnqueueTargets == nil {
-		return paved.Errorf(paved.EINTERNAL, "this process cannot enqueue campaign targets")
-	}
 	id := r.PathValue("id")
 	c, err := s.Store.CampaignGet(r.Context(), id)
 	if err != nil {
 		return notFoundCampaign(id, err)
 	}
-	if err := mayRunCampaign(ActorFrom(r.Context()), c); err != nil {
-		return err
-	}
-	sync, err := run.SyncTargets(r.Context(), c)
+	enqueued, sync, err := s.runCampaign(r.Context(), ActorFrom(r.Context()), c, r.URL.Query().Get("retry_failed") == "true")
 	if err != nil {
 		return err
 	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"campaign": id, "version": c.Version, "enqueued": enqueued, "targets": sync})
+	return nil
+}
+
+// runCampaign is what running a campaign means, for the API and the
+// campaign page: the actor may run it, its targets are refreshed, and
+// every target not started or still running (a crashed worker's), those
+// failed with retryFailed, and those whose open change an older recipe
+// version made are enqueued.
+func (s *Server) runCampaign(ctx context.Context, actor *paved.Actor, c *paved.Campaign, retryFailed bool) (int, *campaign.SyncResult, error) {
+	run, err := s.campaigns()
+	if err != nil {
+		return 0, nil, err
+	}
+	if s.EnqueueTargets == nil {
+		return 0, nil, paved.Errorf(paved.EINTERNAL, "this process cannot enqueue campaign targets")
+	}
+	if err := mayRunCampaign(actor, c); err != nil {
+		return 0, nil, err
+	}
+	sync, err := run.SyncTargets(ctx, c)
+	if err != nil {
+		return 0, nil, err
+	}
 	states := []string{paved.TargetNotStarted, paved.TargetRunning}
-	if r.URL.Query().Get("retry_failed") == "true" {
+	if retryFailed {
 		states = append(states, paved.TargetFailed)
 	}
 	if c.Version > 0 {
@@ -199,9 +213,9 @@ func (s *Server) handleCampaignRun(w http.ResponseWriter, r *http.Request) error
 		// again with the new one.
 		states = append(states, paved.TargetChangeOpen)
 	}
-	ts, _, err := s.Store.CampaignTargetList(r.Context(), &store.CampaignTargetListParams{Campaign: id, States: states})
+	ts, _, err := s.Store.CampaignTargetList(ctx, &store.CampaignTargetListParams{Campaign: c.ID, States: states})
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	var services []string
 	for _, t := range ts {
@@ -210,11 +224,10 @@ func (s *Server) handleCampaignRun(w http.ResponseWriter, r *http.Request) error
 		}
 		services = append(services, t.Service)
 	}
-	if err := s.EnqueueTargets(r.Context(), id, services); err != nil {
-		return err
+	if err := s.EnqueueTargets(ctx, c.ID, services); err != nil {
+		return 0, nil, err
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"campaign": id, "version": c.Version, "enqueued": len(services), "targets": sync})
-	return nil
+	return len(services), sync, nil
 }
 
 func (s *Server) handleCampaignPause(w http.ResponseWriter, r *http.Request) error {
@@ -223,33 +236,43 @@ func (s *Server) handleCampaignPause(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return notFoundCampaign(id, err)
 	}
-	actor := ActorFrom(r.Context())
-	if err := mayRunCampaign(actor, c); err != nil {
+	if r.PathValue("action") != "pause" && r.PathValue("action") != "resume" {
+		if err := mayRunCampaign(ActorFrom(r.Context()), c); err != nil {
+			return err
+		}
+		return paved.Errorf(paved.ENOTFOUND, "Unknown action %q: use pause or resume.", r.PathValue("action"))
+	}
+	if err := s.pauseCampaign(r.Context(), ActorFrom(r.Context()), c, r.PathValue("action") == "pause"); err != nil {
 		return err
 	}
-	pause := r.PathValue("action") == "pause"
-	if r.PathValue("action") != "pause" && r.PathValue("action") != "resume" {
-		return paved.Errorf(paved.ENOTFOUND, "Unknown action %q: use pause or resume.", r.PathValue("action"))
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+// pauseCampaign pauses or resumes a campaign's auto-merge for the API and
+// the campaign page, and updates c. Resuming re-scores the open changes in
+// the background, which may merge those now allowed.
+func (s *Server) pauseCampaign(ctx context.Context, actor *paved.Actor, c *paved.Campaign, pause bool) error {
+	if err := mayRunCampaign(actor, c); err != nil {
+		return err
 	}
 	reason := ""
 	if pause {
 		reason = "paused by " + actor.Name
 	}
-	if err := s.Store.CampaignSetPaused(r.Context(), id, pause, reason); err != nil {
+	if err := s.Store.CampaignSetPaused(ctx, c.ID, pause, reason); err != nil {
 		return err
 	}
 	if !pause && s.Campaigns != nil {
-		// Resuming may let waiting changes merge.
 		go func() {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 			defer cancel()
-			if err := s.Campaigns.Rescore(ctx, id); err != nil {
-				s.Logger.Error("rescore after resume", "campaign", id, "err", err)
+			if err := s.Campaigns.Rescore(ctx, c.ID); err != nil {
+				s.Logger.Error("rescore after resume", "campaign", c.ID, "err", err)
 			}
 		}()
 	}
 	c.Paused, c.PausedReason = pause, reason
-	writeJSON(w, http.StatusOK, c)
 	return nil
 }
 

@@ -151,6 +151,9 @@ type entityPage struct {
 	Problems []*paved.Problem
 	// Scorecard is a component's grades, level history and latest events.
 	Scorecard *serviceScorecard
+	// Campaigns are the campaigns targeting a component, with its change
+	// requests (pages_campaign.go).
+	Campaigns []serviceCampaign
 }
 
 func (s *Server) handleEntityPage(w http.ResponseWriter, r *http.Request) error {
@@ -220,6 +223,9 @@ func (s *Server) handleEntityPage(w http.ResponseWriter, r *http.Request) error 
 			return err
 		}
 		page.Charts = page.Scorecard.Chart != nil
+		if page.Campaigns, err = s.serviceCampaigns(ctx, e.Ref); err != nil {
+			return err
+		}
 	}
 	return s.render(w, r, "entity", page)
 }

@@ -24,6 +24,26 @@ type orgNodeView struct {
 	Children []*orgNodeView
 	// Change is the change of the distribution since Since, in words.
 	Change string
+	// Campaigns is the progress of the active campaigns under the node.
+	Campaigns []orgCampaign
+}
+
+// orgCampaign is a campaign's progress under a node, with its share done
+// for the bar.
+type orgCampaign struct {
+	report.CampaignProgress
+	Share float64
+}
+
+func orgCampaigns(ps []report.CampaignProgress) []orgCampaign {
+	out := make([]orgCampaign, len(ps))
+	for i, p := range ps {
+		out[i] = orgCampaign{CampaignProgress: p}
+		if p.Targets > 0 {
+			out[i].Share = float64(p.Done) / float64(p.Targets)
+		}
+	}
+	return out
 }
 
 type orgPage struct {
@@ -91,9 +111,18 @@ func (s *Server) handleOrgPage(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	page.Groups, page.Services = tree.Groups, tree.Services
+	// Campaign progress is read on every request (targets move all the
+	// time; the fleet view is reloaded only when grades change).
+	camps, err := report.CampaignsByNode(ctx, s.Store, tree, s.Now())
+	if err != nil {
+		return err
+	}
+	if page.Unowned != nil {
+		page.Unowned.Campaigns = orgCampaigns(camps[scorecard.Unowned])
+	}
 	var build func(n *catalog.OrgNode) *orgNodeView
 	build = func(n *catalog.OrgNode) *orgNodeView {
-		v := &orgNodeView{OrgNode: n, Roll: rolls[n.Ref], Change: changes[n.Ref]}
+		v := &orgNodeView{OrgNode: n, Roll: rolls[n.Ref], Change: changes[n.Ref], Campaigns: orgCampaigns(camps[n.Ref])}
 		if v.Roll != nil && v.Roll.Services > 0 {
 			v.Levels = shares(std, v.Roll.Levels)
 		}

@@ -83,6 +83,7 @@ type CampaignTargetSyncParams struct {
 
 // CampaignTargetListParams filter targets.
 type CampaignTargetListParams struct {
+	// Campaign "" lists every campaign's targets (a service's, with Service).
 	Campaign string
 	States   []string
 	Service  string

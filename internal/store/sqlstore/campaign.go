@@ -312,12 +312,19 @@ func (s *Store) CampaignTargetGet(ctx context.Context, campaign, service string)
 // CampaignTargetList returns targets matching p by service, and the total.
 func (s *Store) CampaignTargetList(ctx context.Context, p *store.CampaignTargetListParams) ([]*paved.Target, int, error) {
 	var w whereBuilder
-	w.eq("t.campaign_id = ?", p.Campaign)
+	if p.Campaign != "" {
+		w.eq("t.campaign_id = ?", p.Campaign)
+	}
 	if p.Service != "" {
 		w.eq("t.service = ?", p.Service)
 	}
 	if len(p.States) > 0 {
-		w.b.WriteString(" AND t.state IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(p.States)), ", ") + ")")
+		if w.b.Len() == 0 {
+			w.b.WriteString(" WHERE")
+		} else {
+			w.b.WriteString(" AND")
+		}
+		w.b.WriteString(" t.state IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(p.States)), ", ") + ")")
 		for _, st := range p.States {
 			w.args = append(w.args, st)
 		}
@@ -332,7 +339,7 @@ func (s *Store) CampaignTargetList(ctx context.Context, p *store.CampaignTargetL
 	if err := s.read.QueryRowContext(ctx, s.rebind(`SELECT count(*) FROM campaign_targets t LEFT JOIN change_requests c ON c.id = t.change_id`+w.b.String()), w.args...).Scan(&total); err != nil {
 		return nil, 0, s.err(err, "count targets")
 	}
-	rows, err := s.read.QueryContext(ctx, s.rebind(targetSelect+w.b.String()+` ORDER BY t.service`+s.limitClause(p.Limit, p.Offset)), w.args...)
+	rows, err := s.read.QueryContext(ctx, s.rebind(targetSelect+w.b.String()+` ORDER BY t.service, t.campaign_id`+s.limitClause(p.Limit, p.Offset)), w.args...)
 	if err != nil {
 		return nil, 0, s.err(err, "list targets")
 	}

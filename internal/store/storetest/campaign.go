@@ -119,6 +119,11 @@ func testCampaigns(t *testing.T, open func(t *testing.T) store.Store) {
 	if err != nil || total != 3 || len(opened) != 3 {
 		t.Errorf("list by state = %v, %d, %v", opened, total, err)
 	}
+	// A service's targets in every campaign, in one query.
+	ofA, total, err := s.CampaignTargetList(ctx, &store.CampaignTargetListParams{Service: "component:default/a", States: []string{paved.TargetChangeOpen}})
+	if err != nil || total != 1 || len(ofA) != 1 || ofA[0].Campaign != c.ID || ofA[0].Change == nil {
+		t.Errorf("list by service across campaigns = %v, %d, %v", ofA, total, err)
+	}
 	days, err := s.CampaignBurndown(ctx, c.ID, now.Add(-24*time.Hour))
 	if err != nil || len(days) != 1 || days[0].Day != "2026-11-25" || days[0].Counts[paved.TargetNotApplicable] != 2 {
 		t.Errorf("burndown = %+v, %v", days, err)

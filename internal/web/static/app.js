@@ -21,8 +21,11 @@
       x: { stacked: !!spec.stacked, ticks: { color: fg }, grid: { color: grid } },
       y: { stacked: !!spec.stacked, beginAtZero: true, ticks: { color: fg, precision: 0 }, grid: { color: grid } },
     };
-    var type = "bar";
-    if (spec.kind === "levels") {
+    var type = "bar", area = spec.kind === "area";
+    if (area) {
+      // Counts per day stacked as areas (a campaign's burndown).
+      type = "line";
+    } else if (spec.kind === "levels") {
       // A service's level per day: a stepped line over the levels, best on top.
       type = "line";
       scales.y = { type: "category", labels: spec.categories, offset: true, ticks: { color: fg }, grid: { color: grid } };
@@ -31,11 +34,12 @@
       type: type,
       data: {
         labels: spec.labels,
-        datasets: spec.series.map(function (s) {
+        datasets: spec.series.map(function (s, i) {
           var c = colour(s.class);
           return {
             label: s.name, data: s.data, backgroundColor: c, borderColor: c,
-            stepped: type === "line", pointRadius: type === "line" ? 3 : undefined, borderWidth: type === "line" ? 2 : 0,
+            stepped: spec.kind === "levels", pointRadius: type === "line" ? (area ? 0 : 3) : undefined,
+            borderWidth: type === "line" ? (area ? 1 : 2) : 0, fill: area ? (i === 0 ? "origin" : "-1") : undefined,
           };
         }),
       },
