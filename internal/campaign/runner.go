@@ -250,6 +250,7 @@ func (r *Runner) make(ctx context.Context, c *paved.Campaign, t *paved.Target) (
 
 	// Apply the recipe.
 	start = time.Now()
+	prepared := ws.stamps()
 	w, err := sandbox.Open(ws.Dir)
 	if err != nil {
 		return nil, nil, "workspace: " + err.Error()
@@ -286,7 +287,7 @@ func (r *Runner) make(ctx context.Context, c *paved.Campaign, t *paved.Target) (
 	}
 	cr.Title, cr.Branch = title, branch
 	start = time.Now()
-	head, err := ws.commitAll(ctx, title, r.author())
+	head, err := ws.commitChanges(prepared, title, r.author())
 	r.step("commit", start)
 	if err != nil {
 		return nil, nil, "commit: " + err.Error()

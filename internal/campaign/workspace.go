@@ -121,32 +121,6 @@ func (ws *workspace) stageAndDiff(ctx context.Context) (string, error) {
 	return runGit(ctx, ws.Dir, nil, "diff", "--cached", "--no-color", "--no-ext-diff", "--src-prefix=a/", "--dst-prefix=b/")
 }
 
-// commitAll stages and commits everything the recipe did, with the base
-// commit's time, so a retry of the same change makes the same commit (and
-// the same branch head). It returns "" when there was nothing to commit.
-func (ws *workspace) commitAll(ctx context.Context, message, author string) (string, error) {
-	if _, err := runGit(ctx, ws.Dir, nil, "add", "-A"); err != nil {
-		return "", err
-	}
-	when := ws.baseTime.UTC().Format(time.RFC3339)
-	name, email := splitAuthor(author)
-	env := []string{"GIT_AUTHOR_DATE=" + when, "GIT_COMMITTER_DATE=" + when,
-		"GIT_AUTHOR_NAME=" + name, "GIT_AUTHOR_EMAIL=" + email, "GIT_COMMITTER_NAME=" + name, "GIT_COMMITTER_EMAIL=" + email}
-	out, err := runGit(ctx, ws.Dir, env, "commit", "-q", "--no-verify", "--no-gpg-sign", "-m", message)
-	if err != nil {
-		if strings.Contains(out, "nothing to commit") || strings.Contains(out, "nothing added to commit") {
-			return "", nil
-		}
-		return "", err
-	}
-	head, err := os.ReadFile(filepath.Join(ws.adminDir, "HEAD"))
-	if err != nil {
-		out, err := runGit(ctx, ws.Dir, nil, "rev-parse", "HEAD")
-		return strings.TrimSpace(out), err
-	}
-	return strings.TrimSpace(string(head)), nil
-}
-
 // diff is the unified diff of the committed change, computed in-process
 // from the repository's objects (go-git), with git's a/ and b/ prefixes.
 func (ws *workspace) diff(head string) (string, error) {
