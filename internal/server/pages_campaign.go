@@ -394,7 +394,12 @@ func burndownChart(days []*store.BurndownDay, now time.Time) *chartView {
 	for _, st := range states {
 		head = append(head, stateLabel(st))
 	}
-	return newChart("burndown", "Targets per state at the end of each day", chartSpec{Kind: "area", Stacked: true, Labels: labels, Series: series}, head, rows)
+	// Areas need two days to show; a campaign's first day is a stacked bar.
+	kind := "area"
+	if len(labels) < 2 {
+		kind = "bars"
+	}
+	return newChart("burndown", "Targets per state at the end of each day", chartSpec{Kind: kind, Stacked: true, Labels: labels, Series: series}, head, rows)
 }
 
 // handleCampaignActionPage runs a campaign, or pauses or resumes its

@@ -2,6 +2,9 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -243,9 +246,13 @@ func (e *pagesEnv) applyAndRun(pia *session) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	// Applied three days ago: the burndown has days without a transition.
+	applied := time.Now().AddDate(0, 0, -3)
+	e.run.Now = func() time.Time { return applied }
 	if _, _, err := e.run.Apply(ctx, c, pagesSpec, "user:default/pia"); err != nil {
 		e.t.Fatal(err)
 	}
+	e.run.Now = nil
 	code, loc, body := e.post(pia, "/campaigns/drop-ioutil", url.Values{"action": {"run"}})
 	if code != http.StatusSeeOther || loc != "/campaigns/drop-ioutil?enqueued=2" {
 		e.t.Fatalf("Run: %d %q %.300s", code, loc, body)
@@ -320,6 +327,29 @@ func TestCampaignPages(t *testing.T) {
 			`data-chart="`, `id="burndown"`, "0 of 0 merged and not reverted", "every target has settled",
 			`href="/catalog/group/default/team-a">team-a</a>`, `href="/catalog/user/default/ann">ann</a>`, `href="/changes/`, "Log in</a> to run")
 		mustNotContain(t, "campaign page", body, "<script>alert", `id="run"`)
+		// The burndown carries the counts over the days without a
+		// transition, up to today.
+		m := regexp.MustCompile(`id="burndown" data-chart="([^"]*)"`).FindStringSubmatch(body)
+		if m == nil {
+			t.Fatal("no burndown chart")
+		}
+		var spec struct {
+			Kind   string
+			Labels []string
+			Series []struct {
+				Name string
+				Data []int
+			}
+		}
+		if err := json.Unmarshal([]byte(html.UnescapeString(m[1])), &spec); err != nil {
+			t.Fatal(err)
+		}
+		got := fmt.Sprint(spec.Kind, " ", spec.Labels, " ", spec.Series)
+		day := func(d int) string { return time.Now().UTC().AddDate(0, 0, d).Format(time.DateOnly) }
+		want := fmt.Sprintf("area [%s %s %s %s] [{change open [0 0 0 1]} {not started [2 2 2 0]}]", day(-3), day(-2), day(-1), day(0))
+		if got != want {
+			t.Errorf("burndown %s, want %s", got, want)
+		}
 		// The chart's data is in an attribute; the page has no inline script.
 		if regexp.MustCompile(`<script>|<script [^>]*>[^<]`).MatchString(body) {
 			t.Error("the campaign page has an inline script")
@@ -357,7 +387,7 @@ func TestCampaignPages(t *testing.T) {
 		}
 		mustContain(t, "change page", body, `href="/catalog/component/default/store-svc"`, "<code>paved/drop-ioutil</code> → <code>main</code>",
 			"Tests ran", "Campaign evidence", "What would raise it", "more merges of this recipe version without a revert",
-			`<span class="del">-import &#34;io/ioutil&#34;</span>`, `<span class="add">&#43;import &#34;os&#34;</span>`, `<span class="hunk">@@`,
+			"<span class=\"del\">-import &#34;io/ioutil&#34;\n</span>", "<span class=\"add\">&#43;import &#34;os&#34;\n</span>", `<span class="hunk">@@`,
 			`<details class="log" id="log">`, "Log in</a> to merge")
 		mustNotContain(t, "change page", body, `id="merge"`)
 		// Outsiders see no buttons and are refused.
