@@ -244,6 +244,30 @@ func (a *app) campaignCommand() *cobra.Command {
 		})
 	}
 
+	var waiveService, waiveReason string
+	var waiveDays int
+	waive := &cobra.Command{
+		Use:   "waive ID --service S --reason R --days N",
+		Short: "Exempt one target until a date, with a reason (the service's team, the campaign's owners or admins)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body := map[string]any{"service": waiveService, "reason": waiveReason, "expires_at": time.Now().UTC().AddDate(0, 0, waiveDays)}
+			var t paved.Target
+			if err := client().do(cmd.Context(), http.MethodPost, "/api/v1/campaigns/"+url.PathEscape(args[0])+"/waivers", body, &t); err != nil {
+				return err
+			}
+			if a.output == "json" {
+				return a.printJSON(t)
+			}
+			fmt.Fprintf(a.stdout, "%s: %s\n", t.Service, t.Reason)
+			return nil
+		},
+	}
+	waive.Flags().StringVar(&waiveService, "service", "", "the target service")
+	waive.Flags().StringVar(&waiveReason, "reason", "", "why the change cannot happen now, and the plan")
+	waive.Flags().IntVar(&waiveDays, "days", 30, "how long the waiver lasts (at most 180 days)")
+	cmd.AddCommand(waive)
+
 	var states string
 	var minConf, maxConf int
 	targets := &cobra.Command{

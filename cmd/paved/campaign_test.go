@@ -142,6 +142,21 @@ func TestCampaignWithTheCLI(t *testing.T) {
 	if leaders == 0 {
 		t.Errorf("no org node with its leader: %+v", progress.ByOrg)
 	}
+	waivable := ""
+	for _, c := range changes {
+		if c.State == paved.ChangeOpen && c.ID != open.ID {
+			waivable = c.Service
+		}
+	}
+	if waivable != "" {
+		if r := cli(outsiderTok, "campaign", "waive", "drop-ioutil", "--service", waivable, "--reason", "no"); r.code == 0 || !strings.Contains(r.stderr, "may be waived by") {
+			t.Errorf("an outsider waived %s: %d %s", waivable, r.code, r.stderr)
+		}
+		r = cli(adminTok, "campaign", "waive", "drop-ioutil", "--service", waivable, "--reason", "rewritten next quarter", "--days", "30", "-o", "json")
+		if tg := decode[paved.Target](t, r); tg.State != paved.TargetWaived {
+			t.Errorf("waive: %+v", tg)
+		}
+	}
 	if r := cli(adminTok, "campaign", "status", "no-such-campaign"); r.code != 1 || !strings.Contains(r.stderr, "No campaign") {
 		t.Errorf("unknown campaign: %d %s", r.code, r.stderr)
 	}

@@ -704,3 +704,49 @@ func TestAutoMergeFollowsThePolicy(t *testing.T) {
 		t.Errorf("MergeDecision(no tier) = %v, %q", ok, why)
 	}
 }
+
+func TestWaiveTargetAndExpiry(t *testing.T) {
+	e := newEnv(t)
+	e.repo("store-lib", ioutilModule)
+	e.scan()
+	c := e.apply(ioutilSpec)
+	ctx := context.Background()
+	svc := "component:default/store-lib"
+	now := time.Now().UTC()
+	for _, bad := range []struct {
+		reason string
+		until  time.Time
+		want   string
+	}{
+		{"", now.Add(24 * time.Hour), "needs a reason"},
+		{"rewrite", now.Add(-time.Hour), "in the future"},
+		{"rewrite", now.Add(200 * 24 * time.Hour), "at most 180 days"},
+	} {
+		if _, err := e.r.Waive(ctx, c.ID, svc, "user:default/ann", bad.reason, bad.until); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("Waive(%q, %s) = %v, want %q", bad.reason, bad.until, err, bad.want)
+		}
+	}
+	if _, err := e.r.Waive(ctx, c.ID, "component:default/nope", "user:default/ann", "x", now.Add(time.Hour)); paved.ErrorCode(err) != paved.ENOTFOUND {
+		t.Errorf("waive an unknown target: %v", err)
+	}
+	tg, err := e.r.Waive(ctx, c.ID, svc, "user:default/ann", "the service is being rewritten", now.Add(48*time.Hour))
+	if err != nil || tg.State != paved.TargetWaived || tg.WaivedUntil == nil || !strings.Contains(tg.Reason, "being rewritten") {
+		t.Fatalf("waive = %+v, %v", tg, err)
+	}
+	p, err := e.r.LoadProgress(ctx, c.ID, false)
+	if err != nil || p.Done != 1 || p.Total != 1 {
+		t.Errorf("a waived target counts as done: %+v, %v", p, err)
+	}
+	// Running the campaign leaves it alone; once the waiver ends it is a
+	// target again.
+	if err := e.r.RunTarget(ctx, c.ID, svc); err != nil || e.target(c, "store-lib").State != paved.TargetWaived {
+		t.Errorf("run a waived target: %v, %s", err, e.target(c, "store-lib").State)
+	}
+	e.r.Now = func() time.Time { return now.Add(72 * time.Hour) }
+	if _, err := e.r.SyncTargets(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if tg := e.target(c, "store-lib"); tg.State != paved.TargetNotStarted || tg.WaivedUntil != nil {
+		t.Errorf("after the waiver ended: %s, until %v", tg.State, tg.WaivedUntil)
+	}
+}

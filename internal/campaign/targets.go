@@ -42,6 +42,9 @@ type SyncResult struct {
 // SyncTargets selects the services the campaign applies to now and makes
 // them its targets; the owners of new targets hear of it in their feed.
 func (r *Runner) SyncTargets(ctx context.Context, c *paved.Campaign) (*SyncResult, error) {
+	if _, err := r.ExpireWaivers(ctx, c.ID); err != nil {
+		return nil, err
+	}
 	targets, err := r.Select(ctx, c)
 	if err != nil {
 		return nil, err
@@ -298,7 +301,7 @@ func (r *Runner) LoadProgress(ctx context.Context, id string, byOrg bool) (*Prog
 	}
 	overdue := Overdue(c, r.now())
 	var targets []*paved.Target
-	if byOrg || overdue {
+	if overdue {
 		targets, _, err = r.Store.CampaignTargetList(ctx, &store.CampaignTargetListParams{Campaign: id})
 		if err != nil {
 			return nil, err
@@ -316,7 +319,11 @@ func (r *Runner) LoadProgress(ctx context.Context, id string, byOrg bool) (*Prog
 		if err != nil {
 			return nil, err
 		}
-		p.ByOrg = RollupByOrg(targets, org)
+		byOwner, err := r.Store.CampaignOwnerCounts(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		p.ByOrg = RollupCounts(byOwner, org)
 	}
 	return p, nil
 }
@@ -324,6 +331,21 @@ func (r *Runner) LoadProgress(ctx context.Context, id string, byOrg bool) (*Prog
 // RollupByOrg counts targets per org node, each target counted at its
 // owner and every node above it, in tree order.
 func RollupByOrg(targets []*paved.Target, org *catalog.OrgView) []*NodeProgress {
+	byOwner := map[string]map[string]int{}
+	for _, t := range targets {
+		if byOwner[t.Owner] == nil {
+			byOwner[t.Owner] = map[string]int{}
+		}
+		byOwner[t.Owner][t.State]++
+	}
+	return RollupCounts(byOwner, org)
+}
+
+// RollupCounts is RollupByOrg over counts per owner and state
+// (store.CampaignOwnerCounts), which spares reading every target. Targets
+// not applicable are left out; owners in no org tree count at the last
+// node, "(unowned)", whose Ref is "".
+func RollupCounts(byOwner map[string]map[string]int, org *catalog.OrgView) []*NodeProgress {
 	byRef := map[string]*NodeProgress{}
 	parent := map[string]string{}
 	var order []*NodeProgress
@@ -346,28 +368,27 @@ func RollupByOrg(targets []*paved.Target, org *catalog.OrgView) []*NodeProgress 
 		}
 	}
 	unowned := &NodeProgress{Ref: "", Name: "(unowned)", Counts: map[string]int{}}
-	for _, t := range targets {
-		if t.State == paved.TargetNotApplicable {
-			continue
+	add := func(n *NodeProgress, state string, count int) {
+		n.Total += count
+		n.Counts[state] += count
+		if done(state) {
+			n.Done += count
 		}
-		owner := t.Owner
+	}
+	for owner, states := range byOwner {
 		if _, ok := byRef[owner]; !ok {
 			owner = ""
 		}
-		if owner == "" {
-			unowned.Total++
-			unowned.Counts[t.State]++
-			if done(t.State) {
-				unowned.Done++
+		for state, count := range states {
+			if state == paved.TargetNotApplicable || count == 0 {
+				continue
 			}
-			continue
-		}
-		for ref := owner; ref != ""; ref = parent[ref] {
-			n := byRef[ref]
-			n.Total++
-			n.Counts[t.State]++
-			if done(t.State) {
-				n.Done++
+			if owner == "" {
+				add(unowned, state, count)
+				continue
+			}
+			for ref := owner; ref != ""; ref = parent[ref] {
+				add(byRef[ref], state, count)
 			}
 		}
 	}

@@ -72,6 +72,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /api/v1/campaigns/{id}/targets", s.api(s.handleCampaignTargets))
 	m.HandleFunc("POST /api/v1/campaigns/{id}/plan", s.api(s.authenticated(s.handleCampaignPlan)))
 	m.HandleFunc("POST /api/v1/campaigns/{id}/run", s.api(s.authenticated(s.handleCampaignRun)))
+	m.HandleFunc("POST /api/v1/campaigns/{id}/waivers", s.api(s.authenticated(s.handleCampaignWaive)))
 	m.HandleFunc("POST /api/v1/campaigns/{id}/{action}", s.api(s.authenticated(s.handleCampaignPause)))
 	m.HandleFunc("GET /api/v1/changes", s.api(s.handleChangeList))
 	m.HandleFunc("GET /api/v1/changes/{id}", s.api(s.handleChangeGet))
