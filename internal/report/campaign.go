@@ -14,7 +14,8 @@ import (
 // target neither done nor not applicable) under each org node, by node ref
 // (scorecard.Unowned for targets whose owner is in no org tree), in the
 // order the store lists campaigns. Each target counts at its owner and
-// every node above it (campaign.RollupByOrg); past a campaign's deadline
+// every node above it (campaign.RollupCounts over the counts per owner,
+// not every target); past a campaign's deadline
 // every unfinished target is overdue.
 func CampaignsByNode(ctx context.Context, st store.Store, org *catalog.OrgView, now time.Time) (map[string][]CampaignProgress, error) {
 	cs, err := st.CampaignList(ctx)
@@ -30,7 +31,7 @@ func CampaignsByNode(ctx context.Context, st store.Store, org *catalog.OrgView, 
 		if total, done := campaign.Tally(counts); total == done {
 			continue // finished, or nothing to do
 		}
-		targets, _, err := st.CampaignTargetList(ctx, &store.CampaignTargetListParams{Campaign: c.ID})
+		byOwner, err := st.CampaignOwnerCounts(ctx, c.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -39,7 +40,7 @@ func CampaignsByNode(ctx context.Context, st store.Store, org *catalog.OrgView, 
 			deadline = &d
 		}
 		overdue := campaign.Overdue(c, now)
-		for _, n := range campaign.RollupByOrg(targets, org) {
+		for _, n := range campaign.RollupCounts(byOwner, org) {
 			ref := n.Ref
 			if ref == "" {
 				ref = scorecard.Unowned

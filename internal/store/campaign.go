@@ -40,6 +40,10 @@ type CampaignStore interface {
 	CampaignTargetTransition(ctx context.Context, p *CampaignTargetTransitionParams) error
 	// CampaignCounts counts a campaign's targets per state.
 	CampaignCounts(ctx context.Context, campaign string) (map[string]int, error)
+	// CampaignOwnerCounts counts a campaign's targets per owner ("" for
+	// none) and state: what progress by org node needs, without reading
+	// every target.
+	CampaignOwnerCounts(ctx context.Context, campaign string) (map[string]map[string]int, error)
 	// CampaignBurndown returns the counts per state at the end of each day
 	// from since on (days with a transition; callers carry counts forward).
 	CampaignBurndown(ctx context.Context, campaign string, since time.Time) ([]*BurndownDay, error)

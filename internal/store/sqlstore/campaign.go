@@ -419,6 +419,28 @@ func (s *Store) CampaignCounts(ctx context.Context, campaign string) (map[string
 	return out, s.err(err, "count targets")
 }
 
+// CampaignOwnerCounts counts targets per owner and state.
+func (s *Store) CampaignOwnerCounts(ctx context.Context, campaign string) (map[string]map[string]int, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT owner, state, count(*) FROM campaign_targets WHERE campaign_id = ? GROUP BY owner, state`), campaign)
+	if err != nil {
+		return nil, s.err(err, "count targets by owner")
+	}
+	out := map[string]map[string]int{}
+	err = eachRow(rows, func() error {
+		var owner, st string
+		var n int
+		if err := rows.Scan(&owner, &st, &n); err != nil {
+			return err
+		}
+		if out[owner] == nil {
+			out[owner] = map[string]int{}
+		}
+		out[owner][st] = n
+		return nil
+	})
+	return out, s.err(err, "count targets by owner")
+}
+
 // CampaignBurndown returns the daily counts from since on.
 func (s *Store) CampaignBurndown(ctx context.Context, campaign string, since time.Time) ([]*store.BurndownDay, error) {
 	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT day, state, count FROM campaign_daily WHERE campaign_id = ? AND day >= ? ORDER BY day, state`),

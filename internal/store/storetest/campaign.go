@@ -106,6 +106,16 @@ func testCampaigns(t *testing.T, open func(t *testing.T) store.Store) {
 	if err != nil || counts[paved.TargetChangeOpen] != 1 || counts[paved.TargetNotApplicable] != 2 || counts[paved.TargetNotStarted] != 2 {
 		t.Errorf("counts = %v, %v", counts, err)
 	}
+	byOwner, err := s.CampaignOwnerCounts(ctx, c.ID)
+	sum := 0
+	for _, states := range byOwner {
+		for _, n := range states {
+			sum += n
+		}
+	}
+	if err != nil || sum != 5 || len(byOwner) == 0 {
+		t.Errorf("counts by owner = %v (%d targets), %v", byOwner, sum, err)
+	}
 	all, total, err := s.CampaignTargetList(ctx, &store.CampaignTargetListParams{Campaign: c.ID, Limit: 2})
 	if err != nil || total != 5 || len(all) != 2 || all[0].Service != "component:default/a" {
 		t.Errorf("list = %v, %d, %v", all, total, err)
