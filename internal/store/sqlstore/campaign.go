@@ -242,6 +242,19 @@ func (s *Store) CampaignTargetSync(ctx context.Context, p *store.CampaignTargetS
 	return added, dropped, s.err(err, "sync targets of campaign %s", p.Campaign)
 }
 
+// in adds "col IN (…)" for a non-empty list.
+func (w *whereBuilder) in(col string, values []string) {
+	if len(values) == 0 {
+		return
+	}
+	args := make([]any, len(values))
+	for i, v := range values {
+		args[i] = v
+	}
+	w.eq(col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ")+")", args[0])
+	w.args = append(w.args, args[1:]...)
+}
+
 var targetEventInsert = bulkStatement{
 	head:  `INSERT INTO campaign_target_events (campaign_id, service, at, from_state, to_state, reason) VALUES `,
 	tuple: `(?, ?, ?, ?, ?, ?)`,
@@ -318,17 +331,7 @@ func (s *Store) CampaignTargetList(ctx context.Context, p *store.CampaignTargetL
 	if p.Service != "" {
 		w.eq("t.service = ?", p.Service)
 	}
-	if len(p.States) > 0 {
-		if w.b.Len() == 0 {
-			w.b.WriteString(" WHERE")
-		} else {
-			w.b.WriteString(" AND")
-		}
-		w.b.WriteString(" t.state IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(p.States)), ", ") + ")")
-		for _, st := range p.States {
-			w.args = append(w.args, st)
-		}
-	}
+	w.in("t.state", p.States)
 	if p.MinConfidence != nil {
 		w.eq("c.confidence >= ?", *p.MinConfidence)
 	}
@@ -587,17 +590,7 @@ func (s *Store) ChangeRequestList(ctx context.Context, p *store.ChangeRequestLis
 	if p.RecipeHash != "" {
 		w.eq("recipe_hash = ?", p.RecipeHash)
 	}
-	if len(p.States) > 0 {
-		if w.b.Len() == 0 {
-			w.b.WriteString(" WHERE ")
-		} else {
-			w.b.WriteString(" AND ")
-		}
-		w.b.WriteString("state IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(p.States)), ", ") + ")")
-		for _, st := range p.States {
-			w.args = append(w.args, st)
-		}
-	}
+	w.in("state", p.States)
 	if p.MergedSince != nil {
 		w.eq("merged_at >= ?", dbTime(*p.MergedSince))
 	}
