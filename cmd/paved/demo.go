@@ -75,14 +75,14 @@ func (a *app) demoReady(ctx context.Context, st store.Store, url string) {
 		}
 	}
 	if len(logins) > 0 {
-		fmt.Fprintln(a.stdout, "\nact as (Authorization: Bearer TOKEN, or paved … --url URL --token TOKEN):")
+		fmt.Fprintf(a.stdout, "\nact as (log in at %s/login with a TOKEN, or Authorization: Bearer TOKEN, or paved … --url URL --token TOKEN):\n", url)
 		t := newTable(a.stdout)
 		for _, l := range logins {
 			t.row(l.Who, l.Token, l.Role)
 		}
 		_ = t.flush()
 	}
-	fmt.Fprintf(a.stdout, "\npaved demo is running: open %s\n(catalog %s/ · org tree %s/org · scorecards %s/scorecards · campaigns %s/campaigns · API %s/api/v1/entities) — Ctrl-C to stop\n", url, url, url, url, url, url)
+	fmt.Fprintf(a.stdout, "\npaved demo is running: open %s\n(catalog %s/catalog · org tree %s/org · scorecards %s/scorecards · gate %s/gate · campaigns %s/campaigns · API %s/api/docs) — Ctrl-C to stop\n", url, url, url, url, url, url, url)
 }
 
 func (a *app) fleetCommand() *cobra.Command {
