@@ -64,9 +64,10 @@ func ChangeText(o *Org, n *Node) string {
 		return ""
 	}
 	var parts []string
+	// The highest level first, no level last.
 	all := append(slices.Clone(o.Levels), scorecard.NoLevel)
-	for i := len(all) - 1; i >= 0; i-- { // highest level first
-		l := all[i]
+	slices.Reverse(all[:len(o.Levels)])
+	for _, l := range all {
 		if d := n.Change[l]; d != 0 {
 			parts = append(parts, fmt.Sprintf("%+d %s", d, l))
 		}
