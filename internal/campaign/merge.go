@@ -208,7 +208,14 @@ func (r *Runner) verifyMerged(ctx context.Context, c *paved.Campaign, cr *paved.
 		_ = json.Unmarshal(doc, &ev)
 	}
 	broke := !run.BuildOK && (ev.Baseline.BuildOK || len(ev.Baseline.Commands) == 0)
-	newly := verify.NewlyFailing(ev.Baseline, run)
+	// Tests the target's own runs saw flaky are known-flaky: their failing
+	// now is not the change's doing either.
+	var newly []string
+	for _, n := range verify.NewlyFailing(ev.Baseline, run) {
+		if !containsString(ev.Flaky, n) {
+			newly = append(newly, n)
+		}
+	}
 	if len(ev.Baseline.Commands) == 0 {
 		newly = []string{"verification"}
 	}
