@@ -133,6 +133,42 @@ wall time until every target settled is reported.`,
 			}
 			shellSeq := time.Since(start)
 
+			// The same work two at a time without the queue, to tell the
+			// queue's share from the targets' own.
+			var direct time.Duration
+			if parallelN := min(n, len(targets)-n); parallelN > 0 {
+				pc, err := campaign.ParseSpec("bench.yaml", []byte(fmt.Sprintf(benchCampaignSpec, "bench-par")))
+				if err != nil {
+					return err
+				}
+				if _, _, err := runner.Apply(ctx, pc, fmt.Sprintf(benchCampaignSpec, "bench-par"), "bench"); err != nil {
+					return err
+				}
+				runner.Trace = nil
+				work := make(chan string)
+				var wg sync.WaitGroup
+				var firstErr error
+				start = time.Now()
+				for range workers {
+					wg.Go(func() {
+						for svc := range work {
+							if err := runner.RunTarget(ctx, pc.ID, svc); err != nil && firstErr == nil {
+								firstErr = err
+							}
+						}
+					})
+				}
+				for _, t := range targets[:parallelN] {
+					work <- t.Service
+				}
+				close(work)
+				wg.Wait()
+				if firstErr != nil {
+					return firstErr
+				}
+				direct = time.Since(start) / time.Duration(parallelN)
+			}
+
 			// The whole campaign through the queue.
 			runner.Trace = nil
 			cAll, err := campaign.ParseSpec("bench.yaml", []byte(fmt.Sprintf(benchCampaignSpec, "bench-all")))
@@ -183,7 +219,7 @@ wall time until every target settled is reported.`,
 					"paved_ms_per_target": ms(perPaved), "verify_ms_per_target": ms(verifyPer), "overhead_ms_per_target": ms(overhead),
 					"shell_ms_per_target": ms(perShell), "ratio": float64(overhead) / float64(perShell),
 					"queue_targets": len(all), "queue_workers": workers, "queue_seconds": wall.Seconds(), "queue_counts": counts,
-					"steps_ms_per_target": stepsPer(steps, n)})
+					"steps_ms_per_target": stepsPer(steps, n), "direct_ms_per_target": ms(direct)})
 			}
 			fmt.Fprintf(a.stdout, "%d targets; %d run one after another, then all of them through the queue\n\n", total, n)
 			t := newTable(a.stdout)
@@ -211,7 +247,8 @@ wall time until every target settled is reported.`,
 			if err := t.flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "\nqueue: %d targets with %d at once on SQLite in %.1f s (%s)\n", len(all), workers, wall.Seconds(), countsLine(counts))
+			fmt.Fprintf(a.stdout, "\nwithout the queue, %d at once: %.1f ms per target\n", workers, ms(direct))
+			fmt.Fprintf(a.stdout, "queue: %d targets with %d at once on SQLite in %.1f s (%s)\n", len(all), workers, wall.Seconds(), countsLine(counts))
 			return nil
 		},
 	}

@@ -110,7 +110,7 @@ func New(st store.Store, scanner *scan.Scanner, opts Options) (*Queue, error) {
 	cfg := &river.Config{
 		Logger:            opts.Logger,
 		ID:                opts.ID,
-		FetchCooldown:     10 * time.Millisecond,
+		FetchCooldown:     2 * time.Millisecond,
 		FetchPollInterval: 100 * time.Millisecond,
 		MaxAttempts:       5,
 		// Finished scan jobs are only useful briefly; keep the table small.
