@@ -212,7 +212,7 @@ func (r *Runner) verifyMerged(ctx context.Context, c *paved.Campaign, cr *paved.
 	// now is not the change's doing either.
 	var newly []string
 	for _, n := range verify.NewlyFailing(ev.Baseline, run) {
-		if !containsString(ev.Flaky, n) {
+		if !slices.Contains(ev.Flaky, n) {
 			newly = append(newly, n)
 		}
 	}
@@ -228,7 +228,7 @@ func (r *Runner) verifyMerged(ctx context.Context, c *paved.Campaign, cr *paved.
 		flaky := verify.Flaky(run, again)
 		var still []string
 		for _, n := range newly {
-			if !containsString(flaky, n) && (again.Tests[n] != "pass") && !(again.BuildOK && again.TestsOK) {
+			if !slices.Contains(flaky, n) && (again.Tests[n] != "pass") && !(again.BuildOK && again.TestsOK) {
 				still = append(still, n)
 			}
 		}

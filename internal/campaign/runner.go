@@ -4,13 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"text/template"
 	"time"
@@ -328,7 +329,7 @@ func (r *Runner) make(ctx context.Context, c *paved.Campaign, t *paved.Target) (
 	}
 	ev.Files, ev.Additions, ev.Deletions = cr.DiffStat.Files, cr.DiffStat.Additions, cr.DiffStat.Deletions
 	ev.ProtectedTouched = protectedTouched(c.ProtectedPaths, files)
-	ev.GeneratedTouched = generatedTouched(files, diff)
+	ev.GeneratedTouched = generatedTouched(ws.Dir, files)
 	ev.Readiness = r.readiness(ctx, t.Service)
 	cr.Log = log.String()
 	if !ev.BuildAfter {
@@ -398,9 +399,10 @@ func (ev *storedEvidence) fill(before verify.Run, beforeAgain *verify.Run, after
 	if afterAgain != nil {
 		flaky = append(flaky, verify.Flaky(after, *afterAgain)...)
 	}
-	ev.Flaky = uniq(flaky)
+	slices.Sort(flaky)
+	ev.Flaky = slices.Compact(flaky)
 	for _, name := range verify.NewlyFailing(before, after) {
-		if !containsString(ev.Flaky, name) && (afterAgain == nil || afterAgain.Tests[name] != "pass") {
+		if !slices.Contains(ev.Flaky, name) && (afterAgain == nil || afterAgain.Tests[name] != "pass") {
 			ev.NewlyFailing = append(ev.NewlyFailing, name)
 		}
 	}
@@ -585,40 +587,23 @@ func protectedTouched(globs, files []string) []string {
 	return out
 }
 
-// generatedTouched lists vendored or generated files in the diff.
-func generatedTouched(files []string, diff string) []string {
+// generatedTouched lists the changed files that are vendored or
+// generated (verify.Generated), reading the head of each from the
+// workspace.
+func generatedTouched(dir string, files []string) []string {
 	var out []string
 	for _, f := range files {
-		if strings.HasPrefix(f, "vendor/") || strings.Contains(f, "/vendor/") || strings.HasSuffix(f, ".pb.go") ||
-			strings.HasSuffix(f, "_generated.go") || strings.HasSuffix(f, ".gen.go") {
+		var head []byte
+		if fh, err := os.Open(filepath.Join(dir, filepath.FromSlash(f))); err == nil {
+			head = make([]byte, 4096)
+			n, _ := io.ReadFull(fh, head)
+			head = head[:n]
+			fh.Close()
+		}
+		if verify.Generated(f, head) {
 			out = append(out, f)
 		}
 	}
-	if strings.Contains(diff, "Code generated") && strings.Contains(diff, "DO NOT EDIT") && len(out) == 0 {
-		out = append(out, "(a file marked \"Code generated … DO NOT EDIT\")")
-	}
 	return out
 }
 
-func uniq(list []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range list {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-var errPaused = errors.New("auto-merge is paused for this campaign")

@@ -369,18 +369,27 @@ func (s *Server) MayReviewChange(ctx context.Context, a *paved.Actor, cr *paved.
 	if a == nil {
 		return paved.Errorf(paved.EUNAUTHORIZED, "Authentication required.")
 	}
+	if !s.actsForTarget(ctx, a, cr.Campaign, cr.Service) {
+		return paved.Errorf(paved.EFORBIDDEN, "Change request %d may be merged or closed by the team that owns %s, the campaign's owners or platform admins.", cr.ID, cr.Service)
+	}
+	return nil
+}
+
+// actsForTarget says whether an actor may act on one target of a campaign
+// (merge or close its change, waive it): platform admins, the campaign's
+// owners, and the team that owns the service.
+func (s *Server) actsForTarget(ctx context.Context, a *paved.Actor, campaignID, service string) bool {
 	if a.Admin {
-		return nil
+		return true
 	}
-	if a.Kind == "user" {
-		if c, err := s.Store.CampaignGet(ctx, cr.Campaign); err == nil && c.Owner != "" && a.InGroup(c.Owner) {
-			return nil
-		}
-		if e, err := s.Store.EntityGet(ctx, cr.Service); err == nil && e.Owner != "" && a.InGroup(e.Owner) {
-			return nil
-		}
+	if a.Kind != "user" {
+		return false
 	}
-	return paved.Errorf(paved.EFORBIDDEN, "Change request %d may be merged or closed by the team that owns %s, the campaign's owners or platform admins.", cr.ID, cr.Service)
+	if c, err := s.Store.CampaignGet(ctx, campaignID); err == nil && c.Owner != "" && a.InGroup(c.Owner) {
+		return true
+	}
+	e, err := s.Store.EntityGet(ctx, service)
+	return err == nil && e.Owner != "" && a.InGroup(e.Owner)
 }
 
 func (s *Server) handleChangeAction(w http.ResponseWriter, r *http.Request) error {

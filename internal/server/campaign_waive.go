@@ -31,7 +31,7 @@ func (s *Server) handleCampaignWaive(w http.ResponseWriter, r *http.Request) err
 	}
 	svc := serviceRef(req.Service)
 	actor := ActorFrom(r.Context())
-	if err := s.MayReviewChange(r.Context(), actor, &paved.ChangeRequest{Campaign: id, Service: svc}); err != nil {
+	if !s.actsForTarget(r.Context(), actor, id, svc) {
 		return paved.Errorf(paved.EFORBIDDEN, "A target of campaign %s may be waived by the team that owns %s, the campaign's owners or platform admins.", id, svc)
 	}
 	t, err := run.Waive(r.Context(), id, svc, actor.Name, req.Reason, req.ExpiresAt)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -223,7 +224,7 @@ func (s *Store) CampaignTargetSync(ctx context.Context, p *store.CampaignTargetS
 		}
 		defer drop.Close()
 		for svc, state := range current {
-			if selected[svc] || state == paved.TargetNotApplicable || contains(settledStates, state) {
+			if selected[svc] || state == paved.TargetNotApplicable || slices.Contains(settledStates, state) {
 				continue
 			}
 			if _, err := drop.ExecContext(ctx, paved.TargetNotApplicable, p.DroppedReason, at, p.Campaign, svc); err != nil {
@@ -260,14 +261,6 @@ var targetEventInsert = bulkStatement{
 	tuple: `(?, ?, ?, ?, ?, ?)`,
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
 
 // refreshDaily recomputes the day's counts per state from the targets. It
 // upserts (in state order, so concurrent refreshes take row locks in one
@@ -367,7 +360,7 @@ func (s *Store) CampaignTargetTransition(ctx context.Context, p *store.CampaignT
 		} else if err != nil {
 			return err
 		}
-		if len(p.From) > 0 && !contains(p.From, from) {
+		if len(p.From) > 0 && !slices.Contains(p.From, from) {
 			return fmt.Errorf("target %s of campaign %s is %s, not %s: %w", p.Service, p.Campaign, from, strings.Join(p.From, " or "), store.ErrConflict)
 		}
 		set := `state = ?, reason = ?, updated_at = ?, waived_until = ?`
