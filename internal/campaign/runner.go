@@ -606,4 +606,3 @@ func generatedTouched(dir string, files []string) []string {
 	}
 	return out
 }
-

@@ -261,7 +261,6 @@ var targetEventInsert = bulkStatement{
 	tuple: `(?, ?, ?, ?, ?, ?)`,
 }
 
-
 // refreshDaily recomputes the day's counts per state from the targets. It
 // upserts (in state order, so concurrent refreshes take row locks in one
 // order) rather than deleting and inserting, which two transactions at
