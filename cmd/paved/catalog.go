@@ -24,7 +24,7 @@ func (a *app) catalogCommand() *cobra.Command {
 // filterFlags registers the catalog filters with the API's parameter names.
 func filterFlags(cmd *cobra.Command) map[string]*string {
 	f := map[string]*string{}
-	for _, name := range []string{"kind", "type", "lifecycle", "owner", "org", "language", "tier", "q", "sort", "limit", "offset"} {
+	for _, name := range []string{"kind", "type", "lifecycle", "owner", "org", "language", "tier", "level", "q", "sort", "limit", "offset"} {
 		f[name] = new(string)
 	}
 	fl := cmd.Flags()
@@ -35,6 +35,7 @@ func filterFlags(cmd *cobra.Command) map[string]*string {
 	fl.StringVar(f["org"], "org", "", "org node: entities owned by this group or any group below it")
 	fl.StringVar(f["language"], "language", "", "primary language")
 	fl.StringVar(f["tier"], "tier", "", "tier 0–3")
+	fl.StringVar(f["level"], "level", "", "scorecard level (none: graded, below the first level)")
 	fl.StringVarP(f["q"], "query", "q", "", "substring of name, title or description")
 	fl.StringVar(f["sort"], "sort", "", "name, -name, owner, kind or tier")
 	fl.StringVar(f["limit"], "limit", "100", "page size (max 1000)")
@@ -107,7 +108,7 @@ func (a *app) catalogFacetsCommand() *cobra.Command {
 	var f map[string]*string
 	cmd := &cobra.Command{
 		Use:   "facets",
-		Short: "Count entities by kind, type, lifecycle, owner, language and tier",
+		Short: "Count entities by kind, type, lifecycle, owner, language, tier and level",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, p, err := a.openFiltered(cmd, f)

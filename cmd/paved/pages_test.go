@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -170,6 +171,81 @@ func TestPages(t *testing.T) {
 			}
 			if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "script-src 'self'") {
 				t.Errorf("GET %s: Content-Security-Policy %q", tc.path, csp)
+			}
+		}
+	})
+
+	t.Run("catalog facets by org node and level", func(t *testing.T) {
+		_, page := get(t, base+"/catalog")
+		facet := func(page, legend string) [][]string {
+			t.Helper()
+			i := strings.Index(page, "<legend>"+legend+"</legend>")
+			if i < 0 {
+				t.Fatalf("the catalog has no %s facet", legend)
+			}
+			end := strings.Index(page[i:], "</fieldset>")
+			return regexp.MustCompile(`<a href="([^"]+)"[^>]*>([^<]*)</a><span class="muted">(\d+)</span>`).FindAllStringSubmatch(page[i:i+end], -1)
+		}
+		total := func(link string) int {
+			t.Helper()
+			u, _ := url.Parse(html.UnescapeString(link))
+			var list struct{ Total int }
+			getJSON(t, base+"/api/v1/entities?"+u.RawQuery, &list)
+			return list.Total
+		}
+		levels := facet(page, "Level")
+		if len(levels) == 0 {
+			t.Fatal("no level in the level facet")
+		}
+		// Every level's count is what the filter it links to lists, and
+		// the failing service is under its own level.
+		found := false
+		for _, l := range levels {
+			if n := total(l[1]); strconv.Itoa(n) != l[3] {
+				t.Errorf("level %s shows %s, its filter lists %d", l[2], l[3], n)
+			}
+			want := f.Level
+			if want == "" {
+				want = "none"
+			}
+			if strings.Contains(l[1], "level="+want+"&") || strings.HasSuffix(l[1], "level="+want) {
+				found = true
+				if _, body := get(t, base+html.UnescapeString(l[1])+"&q="+f.Service); !strings.Contains(body, ">"+f.Service+"</a>") {
+					t.Errorf("%s (level %q) is not listed under its level", f.Service, f.Level)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no link to level %q in %v", f.Level, levels)
+		}
+		// The org facet lists the roots, then a node's groups below it,
+		// each counting the services owned anywhere under it.
+		roots := facet(page, "Org node")
+		if len(roots) == 0 {
+			t.Fatal("no org node in the org facet")
+		}
+		for _, r := range roots {
+			if n := total(r[1]); strconv.Itoa(n) != r[3] {
+				t.Errorf("org node %s shows %s, its filter lists %d", r[2], r[3], n)
+			}
+		}
+		_, node := get(t, base+html.UnescapeString(roots[0][1]))
+		if !strings.Contains(node, `aria-current="true">✓ `+roots[0][2]+`</a>`) {
+			t.Errorf("the chosen node %s is not marked chosen", roots[0][2])
+		}
+		if below := facet(node, "Org node"); len(below) < 2 {
+			t.Errorf("node %s shows no groups below it: %v", roots[0][2], below)
+		} else {
+			sum := 0
+			for _, b := range below[1:] {
+				n, _ := strconv.Atoi(b[3])
+				sum += n
+				if n != total(b[1]) {
+					t.Errorf("group %s shows %s, its filter lists %d", b[2], b[3], total(b[1]))
+				}
+			}
+			if chosen, _ := strconv.Atoi(below[0][3]); sum > chosen {
+				t.Errorf("the groups below %s add up to %d, more than its %d", roots[0][2], sum, chosen)
 			}
 		}
 	})

@@ -60,6 +60,14 @@ func ParseEntityListParams(q url.Values) (*store.EntityListParams, error) {
 		ref := catalog.NormalizeRef(*v, paved.KindGroup)
 		p.OrgNode = &ref
 	}
+	if v := str("level"); v != nil {
+		// "none" selects graded components below the first level.
+		level := *v
+		if level == "none" {
+			level = ""
+		}
+		p.Level = &level
+	}
 	if p.Kind != nil {
 		k := catalog.CanonicalKind(*p.Kind)
 		p.Kind = &k

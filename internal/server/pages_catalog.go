@@ -1,15 +1,19 @@
 package server
 
 import (
+	"cmp"
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/catalog"
+	"github.com/paved-dev/paved/internal/scorecard"
 	"github.com/paved-dev/paved/internal/store"
 )
 
@@ -17,9 +21,12 @@ import (
 
 type facetValue struct {
 	Label    string
-	Count    int
+	Count    int // -1: no count shown
 	Link     string
 	Selected bool
+	// Indent sets a value below the one before it (the org facet's
+	// groups under the selected node).
+	Indent bool
 }
 
 type facetView struct {
@@ -56,9 +63,10 @@ func clone(q url.Values) url.Values {
 	return c
 }
 
-var facetParam = map[string]string{"kind": "kind", "type": "type", "lifecycle": "lifecycle", "owner": "owner", "language": "language", "tier": "tier"}
+var facetParam = map[string]string{"kind": "kind", "type": "type", "lifecycle": "lifecycle", "owner": "owner", "language": "language", "tier": "tier", "level": "level"}
 
 func (s *Server) handleCatalogPage(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
 	q := r.URL.Query()
 	// Like Backstage, the catalog opens on components; kind=all lists every kind.
 	if q.Get("kind") == "" {
@@ -75,11 +83,11 @@ func (s *Server) handleCatalogPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	items, total, err := s.Store.EntityList(r.Context(), p)
+	items, total, err := s.Store.EntityList(ctx, p)
 	if err != nil {
 		return err
 	}
-	facets, err := s.Store.EntityFacets(r.Context(), p)
+	facets, err := s.Store.EntityFacets(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -88,12 +96,23 @@ func (s *Server) handleCatalogPage(w http.ResponseWriter, r *http.Request) error
 	if len(items) == 0 {
 		page.From = 0
 	}
+	org, err := s.orgFacet(ctx, q, facets["owner"])
+	if err != nil {
+		return err
+	}
+	if org != nil {
+		page.Facets = append(page.Facets, *org)
+		page.Filtered = page.Filtered || q.Get("org") != ""
+	}
 	for _, field := range store.FacetFields {
 		fv := facetView{Field: field, Label: strings.ToUpper(field[:1]) + field[1:]}
 		param := facetParam[field]
 		values := facets[field]
-		if field == "kind" {
+		switch field {
+		case "kind":
 			values = append([]store.FacetCount{{Value: "all", Count: -1}}, values...)
+		case "level":
+			values = s.levelOrder(ctx, values)
 		}
 		for i, c := range values {
 			if i >= 12 && field == "owner" {
@@ -112,6 +131,8 @@ func (s *Server) handleCatalogPage(w http.ResponseWriter, r *http.Request) error
 				label = paved.RefName(c.Value)
 			} else if field == "tier" && c.Value == "-1" {
 				label = "unknown"
+			} else if field == "level" && c.Value == "none" {
+				label = "none reached"
 			}
 			if label == "" {
 				label = "(none)"
@@ -137,6 +158,109 @@ func (s *Server) handleCatalogPage(w http.ResponseWriter, r *http.Request) error
 		page.NextLink = "/catalog?" + nq.Encode()
 	}
 	return s.render(w, r, "catalog", page)
+}
+
+// levelOrder lists the level facet in the standards' order, best level
+// first, with "none" for graded components below the first level.
+func (s *Server) levelOrder(ctx context.Context, counts []store.FacetCount) []store.FacetCount {
+	levels := scorecard.DefaultLevels
+	if std, _, err := s.standardsInForce(ctx); err == nil {
+		levels = std.Levels
+	}
+	rank := func(v string) int {
+		if v == "" {
+			return -1
+		}
+		if i := slices.Index(levels, v); i >= 0 {
+			return i
+		}
+		return len(levels) // a level the standards no longer name
+	}
+	out := slices.Clone(counts)
+	slices.SortStableFunc(out, func(a, b store.FacetCount) int { return cmp.Compare(rank(b.Value), rank(a.Value)) })
+	for i := range out {
+		if out[i].Value == "" {
+			out[i].Value = "none"
+		}
+	}
+	return out
+}
+
+// orgFacet narrows the catalog by org node: the selected node (or the
+// roots) and the groups right below it, each with the matches owned by it
+// or any group below it, summed from the owner facet's counts. It is nil
+// when the catalog has no groups.
+func (s *Server) orgFacet(ctx context.Context, q url.Values, owners []store.FacetCount) (*facetView, error) {
+	groups, err := s.Store.OrgGroups(ctx)
+	if err != nil || len(groups) == 0 {
+		return nil, err
+	}
+	parent := make(map[string]string, len(groups))
+	title := make(map[string]string, len(groups))
+	for _, g := range groups {
+		parent[g.Ref], title[g.Ref] = g.Parent, g.Title
+	}
+	// A parent that no one declared is a root of its own.
+	for _, g := range groups {
+		if _, ok := parent[g.Parent]; g.Parent != "" && !ok {
+			parent[g.Parent] = ""
+		}
+	}
+	total := map[string]int{}
+	for _, o := range owners {
+		seen := map[string]bool{}
+		for g := o.Value; g != "" && !seen[g]; g = parent[g] {
+			if _, ok := parent[g]; !ok {
+				break // an owner outside the org tree
+			}
+			seen[g] = true // a cycle (reported as a problem) ends the walk
+			total[g] += o.Count
+		}
+	}
+	selected := ""
+	if v := q.Get("org"); v != "" {
+		selected = catalog.NormalizeRef(v, paved.KindGroup)
+	}
+	label := func(ref string) string {
+		if title[ref] != "" {
+			return title[ref]
+		}
+		return paved.RefName(ref)
+	}
+	link := func(ref string) string {
+		nq := clone(q)
+		switch {
+		case ref == "":
+			nq.Del("org")
+		case catalog.NormalizeRef(paved.RefName(ref), paved.KindGroup) == ref:
+			nq.Set("org", paved.RefName(ref)) // the short name reads better
+		default:
+			nq.Set("org", ref)
+		}
+		nq.Del("offset")
+		return "/catalog?" + nq.Encode()
+	}
+	fv := &facetView{Field: "org", Label: "Org node"}
+	if selected != "" {
+		if up := parent[selected]; up != "" {
+			fv.Values = append(fv.Values, facetValue{Label: "↑ " + label(up), Count: -1, Link: link(up)})
+		}
+		fv.Values = append(fv.Values, facetValue{Label: label(selected), Count: total[selected], Link: link(""), Selected: true})
+	}
+	var below []string
+	for g, p := range parent {
+		if p == selected && total[g] > 0 {
+			below = append(below, g)
+		}
+	}
+	slices.SortFunc(below, func(a, b string) int { return cmp.Or(cmp.Compare(total[b], total[a]), strings.Compare(a, b)) })
+	for i, g := range below {
+		if i == 15 {
+			break // the rest are one click further down
+		}
+		fv.Values = append(fv.Values, facetValue{Label: label(g), Count: total[g], Link: link(g), Indent: selected != ""})
+	}
+	return fv, nil
 }
 
 type orgStep struct {

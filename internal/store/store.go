@@ -61,6 +61,8 @@ type Store interface {
 	CatalogResolutionSave(ctx context.Context, r *CatalogResolution) error
 	// OrgAncestors returns the group refs above group (nearest first).
 	OrgAncestors(ctx context.Context, group string) ([]string, error)
+	// OrgGroups returns every unshadowed group with its parent, by ref.
+	OrgGroups(ctx context.Context) ([]OrgGroup, error)
 
 	// ProblemList lists problems from scans and from resolution.
 	ProblemList(ctx context.Context, p *ProblemListParams) ([]*paved.Problem, int, error)
@@ -203,10 +205,13 @@ type EntityListParams struct {
 	OrgNode   *string // group ref: entities owned by it or any group below it
 	Language  *string
 	Tier      *int
-	Query     *string // substring of name, title or description, case-insensitive
-	Sort      string  // "name" (default), "-name", "owner", "kind", "tier"
-	Offset    int
-	Limit     int // 0 means no limit
+	// Level is a scorecard level: graded components at exactly that level
+	// ("" for graded components below the first level).
+	Level  *string
+	Query  *string // substring of name, title or description, case-insensitive
+	Sort   string  // "name" (default), "-name", "owner", "kind", "tier"
+	Offset int
+	Limit  int // 0 means no limit
 }
 
 // FacetCount is how many entities have Value.
@@ -215,8 +220,14 @@ type FacetCount struct {
 	Count int    `json:"count"`
 }
 
-// Facet fields counted by EntityFacets.
-var FacetFields = []string{"kind", "type", "lifecycle", "owner", "language", "tier"}
+// Facet fields counted by EntityFacets. Level counts graded components
+// only (by their scorecard's level; "" is below the first level).
+var FacetFields = []string{"kind", "type", "lifecycle", "owner", "language", "tier", "level"}
+
+// OrgGroup is a group of the org tree with its parent ("" at a root).
+type OrgGroup struct {
+	Ref, Title, Parent string
+}
 
 // CatalogResolution is the fleet-wide result of resolving references.
 type CatalogResolution struct {

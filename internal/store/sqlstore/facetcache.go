@@ -85,7 +85,7 @@ func (w *txWriter) saveFacets(ctx context.Context) error {
 // whole catalog's or one kind's.
 func keptFacets(p *store.EntityListParams) bool {
 	return p.Type == nil && p.Lifecycle == nil && p.Owner == nil && p.OrgNode == nil &&
-		p.Language == nil && p.Tier == nil && (p.Query == nil || *p.Query == "")
+		p.Language == nil && p.Tier == nil && p.Level == nil && (p.Query == nil || *p.Query == "")
 }
 
 // storedFacets reads the facet counts of the whole catalog, or of one kind,
@@ -149,16 +149,21 @@ func sortFacets(counts map[string]map[string]int) map[string][]store.FacetCount 
 // facetCacheSize bounds how many distinct filter sets keep cached counts.
 const facetCacheSize = 512
 
-// facetCache keeps facet counts per filter set, valid for one catalog
-// version. Counting under a filter reads every matching row; the catalog
-// only changes when a scan or a resolution commits, which bumps the
-// version in the same transaction, so every replica and process notices a
-// change on its next read.
+// facetCache keeps facet counts per filter set, valid for one facetStamp.
+// Counting under a filter reads every matching row; the catalog only
+// changes when a scan or a resolution commits, which bumps the version in
+// the same transaction, so every replica and process notices a change on
+// its next read. Counts that depend on grades (the level facet, a level
+// filter) also name the change log's head, which grading moves.
 type facetCache struct {
 	mu      sync.Mutex
-	version int64
+	stamp   facetStamp
 	entries map[string]map[string][]store.FacetCount
 }
+
+// facetStamp is what cached counts depend on: the catalog version and,
+// for counts that depend on grades, the change log's last id (else 0).
+type facetStamp struct{ catalog, changes int64 }
 
 func facetKey(p *store.EntityListParams) string {
 	s := func(v *string) string {
@@ -171,20 +176,22 @@ func facetKey(p *store.EntityListParams) string {
 	if p.Tier != nil {
 		tier = fmt.Sprint(*p.Tier)
 	}
-	return fmt.Sprintf("%q|%q|%q|%q|%q|%q|%q|%s", s(p.Kind), s(p.Type), s(p.Lifecycle), s(p.Owner), s(p.OrgNode), s(p.Language), s(p.Query), tier)
+	return fmt.Sprintf("%q|%q|%q|%q|%q|%q|%q|%q|%s", s(p.Kind), s(p.Type), s(p.Lifecycle), s(p.Owner), s(p.OrgNode), s(p.Language), s(p.Query), s(p.Level), tier)
 }
 
-// catalogVersion reads the number of committed catalog writes.
-func (s *Store) catalogVersion(ctx context.Context) (int64, error) {
-	var v int64
-	err := s.read.QueryRowContext(ctx, `SELECT version FROM catalog_version WHERE id = 1`).Scan(&v)
-	return v, err
+// facetStampNow reads the catalog version and the change log's head in one
+// query.
+func (s *Store) facetStampNow(ctx context.Context) (facetStamp, error) {
+	var f facetStamp
+	err := s.read.QueryRowContext(ctx, `SELECT (SELECT version FROM catalog_version WHERE id = 1),
+		(SELECT COALESCE(MAX(id), 0) FROM changes)`).Scan(&f.catalog, &f.changes)
+	return f, err
 }
 
-func (c *facetCache) get(version int64, key string) (map[string][]store.FacetCount, bool) {
+func (c *facetCache) get(stamp facetStamp, key string) (map[string][]store.FacetCount, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.version != version {
+	if c.stamp != stamp {
 		return nil, false
 	}
 	f, ok := c.entries[key]
@@ -194,11 +201,11 @@ func (c *facetCache) get(version int64, key string) (map[string][]store.FacetCou
 	return copyFacets(f), true
 }
 
-func (c *facetCache) put(version int64, key string, f map[string][]store.FacetCount) {
+func (c *facetCache) put(stamp facetStamp, key string, f map[string][]store.FacetCount) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.version != version || c.entries == nil || len(c.entries) >= facetCacheSize {
-		c.version, c.entries = version, map[string]map[string][]store.FacetCount{}
+	if c.stamp != stamp || c.entries == nil || len(c.entries) >= facetCacheSize {
+		c.stamp, c.entries = stamp, map[string]map[string][]store.FacetCount{}
 	}
 	c.entries[key] = copyFacets(f)
 }

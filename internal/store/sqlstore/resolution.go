@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/store"
@@ -250,6 +252,29 @@ func (s *Store) OrgAncestors(ctx context.Context, group string) ([]string, error
 		return nil
 	})
 	return list, s.err(err, "get org ancestors of %q", group)
+}
+
+// OrgGroups returns every unshadowed group with its parent (depth 1 in
+// org_ancestors), by ref: the whole tree in one query.
+func (s *Store) OrgGroups(ctx context.Context) ([]store.OrgGroup, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT e.ref, e.title, COALESCE(a.ancestor_ref, '')
+		FROM entities e LEFT JOIN org_ancestors a ON a.group_ref = e.ref AND a.depth = 1
+		WHERE e.kind = ? AND e.shadowed = FALSE`), paved.KindGroup)
+	if err != nil {
+		return nil, s.err(err, "list org groups")
+	}
+	list := []store.OrgGroup{}
+	err = eachRow(rows, func() error {
+		var g store.OrgGroup
+		if err := rows.Scan(&g.Ref, &g.Title, &g.Parent); err != nil {
+			return err
+		}
+		list = append(list, g)
+		return nil
+	})
+	// Sorted here so that both databases agree whatever their collation.
+	slices.SortFunc(list, func(a, b store.OrgGroup) int { return strings.Compare(a.Ref, b.Ref) })
+	return list, s.err(err, "list org groups")
 }
 
 // eachRow calls fn for every row and closes rows.

@@ -68,6 +68,8 @@ type Store struct {
 	// facets caches the facet counts of filters that facet_counts does not
 	// keep, per catalog version.
 	facets facetCache
+	// levels caches the level facet's counts per filter (facetcache.go).
+	levels facetCache
 	// decisionDocs are the decision documents already stored.
 	decisionDocs hashSet
 }

@@ -166,6 +166,7 @@ func testEntityFacets(t *testing.T, open func(t *testing.T) store.Store) {
 			"owner":     counts("", 2, gPaymentsCore, 2, gPayments, 1, gSales, 1, gWeb, 1),
 			"language":  counts("", 3, "Go", 2, "Java", 1, "TypeScript", 1),
 			"tier":      counts("-1", 4, "0", 1, "1", 1, "2", 1),
+			"level":     counts(),
 		}},
 		{"filtered", &store.EntityListParams{Kind: ptr(paved.KindComponent), OrgNode: ptr(gEng), Limit: 1, Sort: "-name"}, map[string][]store.FacetCount{
 			"kind":      counts("Component", 3),
@@ -174,6 +175,7 @@ func testEntityFacets(t *testing.T, open func(t *testing.T) store.Store) {
 			"owner":     counts(gPayments, 1, gPaymentsCore, 1, gWeb, 1),
 			"language":  counts("Go", 2, "TypeScript", 1),
 			"tier":      counts("0", 1, "1", 1, "2", 1),
+			"level":     counts(),
 		}},
 		{"with a search", &store.EntityListParams{Query: ptr("LEDGER")}, map[string][]store.FacetCount{
 			"kind":      counts("API", 1, "Component", 1),
@@ -182,9 +184,10 @@ func testEntityFacets(t *testing.T, open func(t *testing.T) store.Store) {
 			"owner":     counts(gPaymentsCore, 2),
 			"language":  counts("", 1, "Go", 1),
 			"tier":      counts("-1", 1, "0", 1),
+			"level":     counts(),
 		}},
 		{"nothing matches", &store.EntityListParams{Query: ptr("zzz")}, map[string][]store.FacetCount{
-			"kind": counts(), "type": counts(), "lifecycle": counts(), "owner": counts(), "language": counts(), "tier": counts(),
+			"kind": counts(), "type": counts(), "lifecycle": counts(), "owner": counts(), "language": counts(), "tier": counts(), "level": counts(),
 		}},
 	}
 	for _, tt := range tests {

@@ -32,6 +32,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EntityAll", testEntityAll},
 		{"CatalogResolutionSave", testCatalogResolutionSave},
 		{"OrgAncestors", testOrgAncestors},
+		{"OrgGroups", testOrgGroups},
+		{"EntityLevels", testEntityLevels},
 		{"ProblemList", testProblemList},
 		{"FactsGet", testFactsGet},
 		{"FactPush", testFactPush},
