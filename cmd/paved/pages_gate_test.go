@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -41,13 +42,44 @@ func TestGatePages(t *testing.T) {
 	req, _ := http.NewRequest("POST", base+"/api/v1/gate/decisions", strings.NewReader(`{"service":"`+people.Service+`","version":"1.2.3","environment":"production"}`))
 	req.Header.Set("Authorization", "Bearer "+ci)
 	var decision struct {
-		ID string `json:"decision_id"`
+		ID    string `json:"decision_id"`
+		Allow bool   `json:"allow"`
 	}
 	if code, _, body := newVisitor(t, base).do(req); code != 200 || !strings.Contains(body, "decision_id") {
 		t.Fatalf("decision = %d %s", code, body)
-	} else {
-		decision.ID = regexp.MustCompile(`"decision_id":"([^"]+)"`).FindStringSubmatch(body)[1]
+	} else if err := json.Unmarshal([]byte(body), &decision); err != nil {
+		t.Fatal(err)
 	}
+
+	t.Run("service page: gate status now and recent decisions", func(t *testing.T) {
+		deadline := time.Now().Add(5 * time.Second)
+		var body string
+		for {
+			_, body = get(t, base+servicePage)
+			if strings.Contains(body, `href="/gate/decisions/`+decision.ID+`"`) || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		i := strings.Index(body, `<h2 id="gate">Deploy gate</h2>`)
+		if i < 0 {
+			t.Fatalf("the service page has no gate section")
+		}
+		gate := body[i:]
+		// What a production deploy would get now is what the pipeline got.
+		row := regexp.MustCompile(`(?s)<tr>\s*<td>production</td>\s*<td>(.*?)</td>`).FindStringSubmatch(gate)
+		if row == nil {
+			t.Fatalf("no production row in the gate status: %.1500s", gate)
+		}
+		if allowed := strings.Contains(row[1], "allowed"); allowed != decision.Allow {
+			t.Errorf("production now: %q, the recorded decision allowed=%v", row[1], decision.Allow)
+		}
+		for _, want := range []string{`href="/gate/decisions/` + decision.ID + `"`, "<td>1.2.3</td>", `href="/gate?service=` + people.Service + `"`, "<td>staging</td>"} {
+			if !strings.Contains(gate, want) {
+				t.Errorf("the gate section lacks %q", want)
+			}
+		}
+	})
 
 	t.Run("anonymous: readable, no buttons", func(t *testing.T) {
 		deadline := time.Now().Add(5 * time.Second)

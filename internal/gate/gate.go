@@ -1,12 +1,14 @@
 package gate
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"encoding/binary"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -249,6 +251,30 @@ func (g *Gate) Decide(ctx context.Context, actor *paved.Actor, req *paved.Decisi
 		g.publishDenied(d)
 	}
 	return d, nil
+}
+
+// Preview answers, for each environment of the policy, what a deploy of
+// service would get now: the service page's gate status. It records
+// nothing and opens no approval request; an approval already granted for
+// a version is not counted, as the version is not known. Production-like
+// environments (the strictest policy) come first, then by name.
+func (g *Gate) Preview(service string) ([]*paved.Decision, error) {
+	envs := make([]string, 0, len(g.Policy.Environments))
+	for name := range g.Policy.Environments {
+		envs = append(envs, name)
+	}
+	strict := func(name string) int { return len(g.Policy.Environments[name].MinLevel) }
+	slices.SortFunc(envs, func(a, b string) int { return cmp.Or(cmp.Compare(strict(b), strict(a)), strings.Compare(a, b)) })
+	now := g.Now().UTC()
+	out := make([]*paved.Decision, 0, len(envs))
+	for _, env := range envs {
+		d, err := g.st.decide(g.Policy, &paved.DecisionRequest{Service: service, Environment: env, Version: "next"}, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // publishDenied publishes a denied deploy once a day per deploy, in the

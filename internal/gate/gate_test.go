@@ -324,3 +324,49 @@ func TestReplicasFollowEachOther(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Preview answers per environment, strictest first, from the same state as
+// Decide, and leaves no trace: no decision recorded, no approval opened.
+func TestPreview(t *testing.T) {
+	s := openSQLite(t)
+	fixture(t, s)
+	g, _ := newGate(t, s, 50*time.Millisecond)
+	ctx := context.Background()
+	ds, err := g.Preview("svc-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != len(g.Policy.Environments) || ds[0].Request.Environment != "production" {
+		t.Fatalf("preview: %d decisions, first %q", len(ds), ds[0].Request.Environment)
+	}
+	prod := ds[0]
+	if prod.Allow || !strings.Contains(strings.Join(prod.Reasons, "\n"), "blocking check vulns") || len(prod.RequiredApprovals) != 1 || prod.RequiredApprovals[0].ApprovalID != 0 {
+		t.Errorf("production preview: %+v", prod)
+	}
+	ci := &paved.Actor{Name: "ci:deploy", Kind: "ci", Scopes: []string{svcA}}
+	real, err := g.Decide(ctx, ci, &paved.DecisionRequest{Service: "svc-a", Version: "3.0", Environment: "production"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if real.Allow != prod.Allow || strings.Join(real.Reasons, "\n") != strings.Join(prod.Reasons, "\n") {
+		t.Errorf("preview %v %q, decision %v %q", prod.Allow, prod.Reasons, real.Allow, real.Reasons)
+	}
+	// The recorder writes in order: once the decision is stored, a
+	// recorded preview would be too.
+	var recorded []*paved.Decision
+	for deadline := time.Now().Add(5 * time.Second); len(recorded) == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if recorded, err = s.DecisionList(ctx, &store.DecisionListParams{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	approvals, err := s.ApprovalList(ctx, &store.ApprovalListParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recorded) != 1 || recorded[0].ID != real.ID || len(approvals) != 1 {
+		t.Errorf("after one preview and one decision: %d decisions, %d approvals; want 1 and 1", len(recorded), len(approvals))
+	}
+	if _, err := g.Preview("nope"); code(err) != paved.ENOTFOUND {
+		t.Errorf("unknown service: %v", err)
+	}
+}

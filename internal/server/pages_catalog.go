@@ -278,6 +278,35 @@ type entityPage struct {
 	// Campaigns are the campaigns targeting a component, with its change
 	// requests (pages_campaign.go).
 	Campaigns []serviceCampaign
+	// Gate is what a deploy would get now per environment, and the latest
+	// recorded decisions (nil without a gate).
+	Gate *serviceGate
+}
+
+// serviceGate is a service's deploy gate status.
+type serviceGate struct {
+	Now    []*paved.Decision
+	Recent []*paved.Decision
+	// All lists every decision for the service on the gate page.
+	All string
+}
+
+// recentDecisionsOnPage is how many decisions the service page lists.
+const recentDecisionsOnPage = 8
+
+func (s *Server) serviceGate(ctx context.Context, ref string) (*serviceGate, error) {
+	if s.Gate == nil {
+		return nil, nil
+	}
+	now, err := s.Gate.Preview(ref)
+	if err != nil {
+		return nil, err
+	}
+	recent, err := s.Store.DecisionList(ctx, &store.DecisionListParams{Service: &ref, Limit: recentDecisionsOnPage})
+	if err != nil {
+		return nil, err
+	}
+	return &serviceGate{Now: now, Recent: recent, All: "/gate?service=" + url.QueryEscape(paved.RefName(ref))}, nil
 }
 
 func (s *Server) handleEntityPage(w http.ResponseWriter, r *http.Request) error {
@@ -348,6 +377,9 @@ func (s *Server) handleEntityPage(w http.ResponseWriter, r *http.Request) error 
 		}
 		page.Charts = page.Scorecard.Chart != nil
 		if page.Campaigns, err = s.serviceCampaigns(ctx, e.Ref); err != nil {
+			return err
+		}
+		if page.Gate, err = s.serviceGate(ctx, e.Ref); err != nil {
 			return err
 		}
 	}
