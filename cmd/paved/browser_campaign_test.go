@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,8 +18,9 @@ import (
 // repositories (some import io/ioutil): a platform engineer applies a
 // go-ioutil campaign, starts it from the campaign page, watches it settle,
 // reads a change request's confidence and merges it; a product engineer
-// goes from their service's page to its change request and its confidence
-// explanation.
+// logs in to their feed, goes to their service, finds the failing check,
+// its remediation and the change request the campaign made for them, and
+// reads its confidence explanation — one continuous path.
 func TestCampaignPathsInChromium(t *testing.T) {
 	c := newChrome(t)
 	dir := privateFleet(t, 24)
@@ -135,37 +137,71 @@ func TestCampaignPathsInChromium(t *testing.T) {
 		c.logout(t)
 	})
 
-	t.Run("product engineer: service page, change request, confidence explanation", func(t *testing.T) {
-		// A member of a team whose service has a change request.
+	t.Run("product engineer: login, feed, service, failing check, remediation, change request, confidence", func(t *testing.T) {
+		// A member of a team whose service has an open change request.
 		var changes struct {
 			Changes []struct {
 				ID      int64
 				Service string
+				State   string
 			}
 		}
 		getJSON(t, base+"/api/v1/changes?campaign=drop-ioutil", &changes)
 		var member, service string
+		var change int64
 		for _, ch := range changes.Changes {
+			if ch.State != "open" {
+				continue
+			}
 			name := strings.TrimPrefix(ch.Service, "component:default/")
 			var e struct{ Owner string }
 			getJSON(t, base+"/api/v1/entities/component/default/"+name, &e)
 			for _, u := range users {
-				if "group:default/"+members[u] == e.Owner && (member == "" || "/changes/"+strconv.FormatInt(ch.ID, 10) != merged) {
-					member, service = "user:default/"+u, name
+				if "group:default/"+members[u] == e.Owner && member == "" {
+					member, service, change = "user:default/"+u, name, ch.ID
 				}
 			}
 		}
 		if member == "" {
 			t.Fatalf("no member of a team owning one of %d changed services", len(changes.Changes))
 		}
-		c.login(t, base, env, member, "/catalog/component/default/"+service)
-		c.do(t, chromedp.WaitVisible(chromedp.ID("campaigns")))
-		c.screenshot(t, "service-campaigns")
-		c.do(t, chromedp.Click(chromedp.CSS(`table.service-campaigns a.change-link`)), chromedp.WaitVisible(chromedp.ID("confidence")))
-		c.screenshot(t, "service-change")
+		servicePath := "/catalog/component/default/" + service
+
+		// Login lands on the feed: the campaign's change for their service
+		// is news for their team.
+		c.login(t, base, env, member, "/")
+		c.do(t, chromedp.WaitVisible(chromedp.ID("feed")))
+		c.screenshot(t, "engineer-feed")
+		feed := js[string](t, c, `document.getElementById("feed").textContent`)
+		if !strings.Contains(feed, service) {
+			t.Errorf("the feed of %s does not mention %s: %.600s", member, service, feed)
+		}
+		// From the feed to the service, by its quick link.
+		c.do(t, chromedp.Click(chromedp.CSS(`.my-services a[href="`+servicePath+`"]`)), chromedp.WaitVisible(chromedp.ID("scorecard")))
+		c.screenshot(t, "engineer-service")
+		// The failing check, its remediation, and the change request the
+		// campaign the check names has made for this service.
+		row := js[map[string]any](t, c, `(() => {
+			const link = [...document.querySelectorAll("table.checks a")].find(a => a.getAttribute("href") === "/scorecards/checks/go-no-ioutil");
+			if (!link) return {found: false};
+			const tr = link.closest("tr");
+			const fix = tr.querySelector(".campaign-fix a.fix-change");
+			return {found: true, mark: tr.querySelector(".mark").textContent,
+				remediation: (tr.querySelector(".remediation") || {textContent: ""}).textContent,
+				change: fix ? fix.getAttribute("href") : ""};
+		})()`)
+		if row["found"] != true || !strings.Contains(fmt.Sprint(row["mark"]), "fail") || !strings.Contains(fmt.Sprint(row["remediation"]), "drop-ioutil") {
+			t.Fatalf("the failing check go-no-ioutil on %s: %v", service, row)
+		}
+		if want := "/changes/" + strconv.FormatInt(change, 10); row["change"] != want {
+			t.Fatalf("the check's remediation links the change %v, want %s", row["change"], want)
+		}
+		c.do(t, chromedp.Click(chromedp.CSS(`table.checks .campaign-fix a.fix-change`)), chromedp.WaitVisible(chromedp.ID("confidence")))
+		c.screenshot(t, "engineer-change")
 		if got := js[string](t, c, `document.getElementById("service-link").textContent`); got != service {
 			t.Errorf("the change request is of %q, want %q", got, service)
 		}
+		// The confidence explained: every factor with what would raise it.
 		head := js[[]string](t, c, `[...document.querySelectorAll("table.factors thead th")].map(th => th.textContent)`)
 		raises := js[int](t, c, `[...document.querySelectorAll("table.factors td.raise")].filter(td => /: \+\d+/.test(td.textContent)).length`)
 		if strings.Join(head, "|") != "Factor|Points|What it saw|What would raise it" || raises == 0 {

@@ -372,13 +372,13 @@ func (s *Server) handleEntityPage(w http.ResponseWriter, r *http.Request) error 
 		}
 	}
 	if e.Kind == paved.KindComponent {
-		if page.Scorecard, err = s.serviceScorecard(ctx, e.Ref); err != nil {
-			return err
-		}
-		page.Charts = page.Scorecard.Chart != nil
 		if page.Campaigns, err = s.serviceCampaigns(ctx, e.Ref); err != nil {
 			return err
 		}
+		if page.Scorecard, err = s.serviceScorecard(ctx, e.Ref, page.Campaigns); err != nil {
+			return err
+		}
+		page.Charts = page.Scorecard.Chart != nil
 		if page.Gate, err = s.serviceGate(ctx, e.Ref); err != nil {
 			return err
 		}

@@ -183,6 +183,10 @@ type checkRow struct {
 	// WaiverURL opens the waiver request form for this check, for a
 	// person who may request one ("" for anyone else).
 	WaiverURL string
+	// Fix is the service's target in the campaign the check names, when
+	// the check is not passing and the campaign targets the service: its
+	// change request is the remediation done for the team.
+	Fix *serviceCampaign
 }
 
 func statusMark(st paved.CheckStatus) string {
@@ -201,7 +205,9 @@ func statusMark(st paved.CheckStatus) string {
 	return "• " + string(st) // waived, and whatever comes next
 }
 
-func (s *Server) serviceScorecard(ctx context.Context, ref string) (*serviceScorecard, error) {
+// serviceScorecard builds a component's scorecard section; campaigns are
+// the campaigns targeting it, which fix the checks that name them.
+func (s *Server) serviceScorecard(ctx context.Context, ref string, campaigns []serviceCampaign) (*serviceScorecard, error) {
 	out := &serviceScorecard{}
 	std, _, err := s.standardsInForce(ctx)
 	if paved.ErrorCode(err) == paved.ENOTFOUND {
@@ -244,6 +250,13 @@ func (s *Server) serviceScorecard(ctx context.Context, ref string) (*serviceScor
 		row := checkRow{Check: c, Result: res, Passing: res.Status.Passing()}
 		if mayWaive && !row.Passing && res.Status != paved.CheckWaived {
 			row.WaiverURL = "/gate/waivers?" + url.Values{"service": {paved.RefName(ref)}, "check": {c.ID}}.Encode() + "#request-form"
+		}
+		if !row.Passing && c.Campaign != "" {
+			for i := range campaigns {
+				if campaigns[i].Campaign == c.Campaign {
+					row.Fix = &campaigns[i]
+				}
+			}
 		}
 		if res.Coming {
 			out.Coming = append(out.Coming, row)
