@@ -61,6 +61,8 @@ type Entity struct {
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Spec        map[string]any    `json:"spec,omitempty"` // the descriptor's spec as written
+	// Links are metadata.links: documentation, dashboards, runbooks.
+	Links []Link `json:"links,omitempty"`
 
 	// Repository is the name of the repository that declared or implied the
 	// entity, and Location the descriptor file and line it came from (empty
@@ -74,6 +76,14 @@ type Entity struct {
 
 	// Filled on reads only.
 	Relations []Relation `json:"relations,omitempty"`
+}
+
+// Link is an entry of metadata.links, as Backstage defines it.
+type Link struct {
+	URL   string `json:"url"`
+	Title string `json:"title,omitempty"`
+	Icon  string `json:"icon,omitempty"`
+	Type  string `json:"type,omitempty"`
 }
 
 // Location is a place in a repository file.

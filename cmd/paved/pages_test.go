@@ -250,6 +250,29 @@ func TestPages(t *testing.T) {
 		}
 	})
 
+	t.Run("service page: metadata.links", func(t *testing.T) {
+		var list struct {
+			Items []struct {
+				Name  string
+				Links []struct{ URL, Title string }
+			}
+		}
+		getJSON(t, base+"/api/v1/entities?kind=component&limit=1000", &list)
+		for _, e := range list.Items {
+			if len(e.Links) == 0 {
+				continue
+			}
+			_, body := get(t, base+"/catalog/component/default/"+e.Name)
+			for _, l := range e.Links {
+				if !strings.Contains(body, `<a href="`+l.URL+`" rel="noopener noreferrer">`+l.Title+`</a>`) {
+					t.Errorf("the page of %s does not link %s (%s)", e.Name, l.URL, l.Title)
+				}
+			}
+			return
+		}
+		t.Error("no component of the demo fleet has links (metadata.links)")
+	})
+
 	t.Run("org CSV is the CLI's report", func(t *testing.T) {
 		resp, err := http.Get(base + "/org/report.csv")
 		if err != nil {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"cmp"
 	"fmt"
+	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -379,10 +380,20 @@ func (p *descParser) metadata(e *paved.Entity, meta section) {
 					continue
 				}
 				link := section{n: l, path: "metadata.links entry", at: l.pos()}
-				p.str(link, "url", true, "the address the link points to")
-				p.str(link, "title", false, "")
-				p.str(link, "icon", false, "")
-				p.str(link, "type", false, "")
+				addr, at := p.str(link, "url", true, "the address the link points to")
+				title, _ := p.str(link, "title", false, "")
+				icon, _ := p.str(link, "icon", false, "")
+				typ, _ := p.str(link, "type", false, "")
+				if addr == "" {
+					continue
+				}
+				// Links are shown on the service page: only web and mail
+				// addresses, never a script.
+				if u, err := url.Parse(addr); err != nil || !(u.Scheme == "https" || u.Scheme == "http" || u.Scheme == "mailto") || u.Scheme != "mailto" && u.Host == "" {
+					p.problemf(at.pos(), "metadata.links url %q is not an absolute http, https or mailto address and is ignored", addr)
+					continue
+				}
+				e.Links = append(e.Links, paved.Link{URL: addr, Title: title, Icon: icon, Type: typ})
 			}
 		}
 	}

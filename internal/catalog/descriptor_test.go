@@ -67,6 +67,7 @@ func TestParseDescriptorValid(t *testing.T) {
 			"paved.dev/language":      "Go",
 			"github.com/project-slug": "acme/payments",
 		},
+		Links: []paved.Link{{URL: "https://runbook.example.com", Title: "Runbook"}},
 		Spec: map[string]any{
 			"type":           "service",
 			"lifecycle":      "production",
@@ -213,6 +214,8 @@ func TestParseDescriptorInvalid(t *testing.T) {
 		{"bad tier", head + "  annotations: {paved.dev/tier: '5'}\n" + spec, paved.ProblemDescriptor, 5, "paved.dev/tier", true},
 		{"numeric annotation", head + "  annotations: {paved.dev/tier: 1}\n" + spec, paved.ProblemDescriptor, 5, "quote it", true},
 		{"link without url", head + "  links: [{title: x}]\n" + spec, paved.ProblemDescriptor, 5, "url is required", true},
+		{"script link", head + "  links: [{url: 'javascript:alert(1)', title: x}]\n" + spec, paved.ProblemDescriptor, 5, "not an absolute http, https or mailto address", true},
+		{"relative link", head + "  links:\n    - url: docs/index.md\n" + spec, paved.ProblemDescriptor, 6, "not an absolute http", true},
 		{"api without definition", "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: a}\nspec: {type: openapi, lifecycle: production, owner: t}\n", paved.ProblemDescriptor, 4, "spec.definition is required", true},
 		{"api definition list", "apiVersion: backstage.io/v1alpha1\nkind: API\nmetadata: {name: a}\nspec: {type: openapi, lifecycle: production, owner: t, definition: [x]}\n", paved.ProblemDescriptor, 4, "spec.definition must be a string", true},
 		{"resource without type", "apiVersion: backstage.io/v1alpha1\nkind: Resource\nmetadata: {name: a}\nspec: {owner: t}\n", paved.ProblemDescriptor, 4, "spec.type is required", true},

@@ -55,6 +55,14 @@ func (b *builder) descriptor() {
 	if b.hasDocs {
 		sb.WriteString("    backstage.io/techdocs-ref: dir:.\n")
 	}
+	if b.hasDocs {
+		// Written without a random draw, so the rest of the fleet stays as
+		// it was for a given seed.
+		fmt.Fprintf(&sb, "  links:\n    - url: https://docs.%s.example/%s\n      title: Documentation\n      type: docs\n", company, rp.name)
+		if rp.kind == kindService {
+			fmt.Fprintf(&sb, "    - url: https://runbooks.%s.example/%s\n      title: Runbook\n      type: runbook\n", company, rp.name)
+		}
+	}
 	switch {
 	case rp.fault == FaultYAMLSyntax && rp.faultSyntax == 0:
 		fmt.Fprintf(&sb, "  tags: [%s\n", strings.Join(tags, ", ")) // unclosed

@@ -508,8 +508,8 @@ func escapeLike(s string) string {
 // args in the order of entityColumns. Its JSON fields are encoded into buf,
 // which it returns for reuse.
 func entityArgs(args []any, buf []byte, repository string, e *paved.Entity) ([]any, []byte, error) {
-	var docs [5]string
-	for i, v := range [5]any{e.Tags, e.Labels, e.Annotations, e.Spec, e.FieldSources} {
+	var docs [6]string
+	for i, v := range [6]any{e.Tags, e.Labels, e.Annotations, e.Spec, e.FieldSources, e.Links} {
 		var err error
 		if buf, err = appendJSON(buf[:0], v); err != nil {
 			return nil, nil, fmt.Errorf("encode: %w", err)
@@ -518,22 +518,22 @@ func entityArgs(args []any, buf []byte, repository string, e *paved.Entity) ([]a
 	}
 	return append(args, repository, e.Ref, e.Kind, e.Namespace, e.Name, e.Title, e.Description,
 		e.Type, e.Lifecycle, e.Owner, e.System, e.Tier, e.Language,
-		docs[0], docs[1], docs[2], docs[3], docs[4],
+		docs[0], docs[1], docs[2], docs[3], docs[4], docs[5],
 		e.Location.File, e.Location.Line, e.Location.Column, e.Inferred), buf, nil
 }
 
 // scanEntity reads the columns of entityColumns, then any extra ones.
 func scanEntity(row rowScanner, extra ...any) (*paved.Entity, error) {
 	var e paved.Entity
-	var docs [5][]byte
+	var docs [6][]byte
 	err := row.Scan(append([]any{&e.Repository, &e.Ref, &e.Kind, &e.Namespace, &e.Name, &e.Title, &e.Description,
 		&e.Type, &e.Lifecycle, &e.Owner, &e.System, &e.Tier, &e.Language,
-		&docs[0], &docs[1], &docs[2], &docs[3], &docs[4],
+		&docs[0], &docs[1], &docs[2], &docs[3], &docs[4], &docs[5],
 		&e.Location.File, &e.Location.Line, &e.Location.Column, &e.Inferred}, extra...)...)
 	if err != nil {
 		return nil, err
 	}
-	for i, dst := range []any{&e.Tags, &e.Labels, &e.Annotations, &e.Spec, &e.FieldSources} {
+	for i, dst := range []any{&e.Tags, &e.Labels, &e.Annotations, &e.Spec, &e.FieldSources, &e.Links} {
 		if err := json.Unmarshal(docs[i], dst); err != nil {
 			return nil, fmt.Errorf("entity %q: decode stored JSON: %w", e.Ref, err)
 		}

@@ -11,11 +11,11 @@ import "strings"
 // entityColumns are the columns an entity is read from and written to, in
 // the order scanEntity and entityArgs use.
 const entityColumns = `repository, ref, kind, namespace, name, title, description, type, lifecycle,
-	owner, system, tier, language, tags, labels, annotations, spec, field_sources,
+	owner, system, tier, language, tags, labels, annotations, spec, field_sources, links,
 	location_file, location_line, location_column, inferred`
 
 const entityColumnsE = `e.repository, e.ref, e.kind, e.namespace, e.name, e.title, e.description, e.type, e.lifecycle,
-	e.owner, e.system, e.tier, e.language, e.tags, e.labels, e.annotations, e.spec, e.field_sources,
+	e.owner, e.system, e.tier, e.language, e.tags, e.labels, e.annotations, e.spec, e.field_sources, e.links,
 	e.location_file, e.location_line, e.location_column, e.inferred`
 
 // facetColumns are the columns an entity's facet_counts rows come from,
@@ -99,7 +99,7 @@ func newStatements(rebind func(string) string) statements {
 // entityUpdated are the columns an entity upsert overwrites: all but the
 // key and shadowed.
 var entityUpdated = []string{"kind", "namespace", "name", "title", "description", "type", "lifecycle",
-	"owner", "system", "tier", "language", "tags", "labels", "annotations", "spec", "field_sources",
+	"owner", "system", "tier", "language", "tags", "labels", "annotations", "spec", "field_sources", "links",
 	"location_file", "location_line", "location_column", "inferred"}
 
 // setExcluded returns "a = excluded.a, b = excluded.b, …".
@@ -176,7 +176,7 @@ var (
 	// that were written, whose search text is then written too.
 	entityUpsert = bulkStatement{
 		head:  `INSERT INTO entities (` + entityColumns + `) VALUES `,
-		tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tail: ` ON CONFLICT (repository, ref) DO UPDATE SET ` + setExcluded(entityUpdated) + `
 			WHERE ` + changed("entities", entityUpdated) + `
 			RETURNING id, repository, ref, shadowed`,

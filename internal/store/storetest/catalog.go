@@ -26,7 +26,8 @@ func saveCatalog(t testing.TB, s store.Store) {
 	save(t, s,
 		Result(ResultOpts{Name: "ledger", Entities: []*paved.Entity{
 			Entity(EntityOpts{Ref: "component:default/ledger", Title: "Ledger", Description: "Double-entry bookkeeping",
-				Type: "service", Lifecycle: "production", Owner: gPaymentsCore, Tier: ptr(0), Language: "Go"}),
+				Type: "service", Lifecycle: "production", Owner: gPaymentsCore, Tier: ptr(0), Language: "Go",
+				Links: []paved.Link{{URL: "https://docs.example.com/ledger", Title: "Docs", Type: "docs"}, {URL: "mailto:ledger@example.com"}}}),
 			Entity(EntityOpts{Ref: "api:default/ledger-api", Title: "Ledger API", Description: "Posts journal entries",
 				Type: "openapi", Lifecycle: "production", Owner: gPaymentsCore}),
 		}}),

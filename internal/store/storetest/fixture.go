@@ -37,6 +37,7 @@ type EntityOpts struct {
 	Location    paved.Location
 	Inferred    bool
 	Sources     map[string]string
+	Links       []paved.Link
 }
 
 var kinds = map[string]string{
@@ -58,7 +59,7 @@ func Entity(o EntityOpts) *paved.Entity {
 		Title: o.Title, Description: o.Description, Type: o.Type, Lifecycle: o.Lifecycle,
 		Owner: o.Owner, System: o.System, Tier: paved.TierUnknown, Language: o.Language,
 		Tags: o.Tags, Labels: o.Labels, Annotations: o.Annotations, Spec: o.Spec,
-		Location: o.Location, Inferred: o.Inferred, FieldSources: o.Sources,
+		Location: o.Location, Inferred: o.Inferred, FieldSources: o.Sources, Links: o.Links,
 	}
 	if o.Kind != "" {
 		e.Kind = o.Kind
