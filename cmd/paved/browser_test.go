@@ -246,7 +246,7 @@ func TestPagesInChromium(t *testing.T) {
 		c.noConsoleErrors(t)
 	})
 
-	t.Run("org page: level bars and the CSV export", func(t *testing.T) {
+	t.Run("lead: org tree, their node, its CSV export", func(t *testing.T) {
 		c.visit(t, base+"/org", "org")
 		bars := js[[]string](t, c, `[...document.querySelectorAll(".tree .dist")].map(d => d.getAttribute("aria-label"))`)
 		if len(bars) < 2 || !strings.Contains(bars[0], "no level") {
@@ -255,10 +255,22 @@ func TestPagesInChromium(t *testing.T) {
 		if w := js[float64](t, c, `document.querySelector(".tree .dist > span").getBoundingClientRect().width`); w <= 0 {
 			t.Errorf("the first bar's first segment is %v px wide", w)
 		}
+		// The lead opens their node (a group below the root): the page
+		// narrows to it, with the way back up.
+		node := js[string](t, c, `document.querySelectorAll(".tree .node-link")[1].textContent`)
+		c.do(t, chromedp.Click(`(//ul[@class="tree"]//a[@class="node-link"])[2]`), chromedp.WaitVisible(chromedp.ID("org-node")))
+		c.screenshot(t, "org-node")
+		if h := js[string](t, c, `document.getElementById("org-node").textContent`); h != node {
+			t.Errorf("the node page is headed %q, want %q", h, node)
+		}
+		if up := js[int](t, c, `document.querySelectorAll(".breadcrumb a").length`); up < 2 {
+			t.Errorf("the node page links %d steps up, want the org and the root", up)
+		}
+		ref := js[string](t, c, `new URLSearchParams(location.search).get("node")`)
 		header := "node,name,type,parent,depth,leader,services," + strings.Join(f.Levels, ",") + ",none,blocking_failing,top_failing"
 		got := js[map[string]string](t, c, `fetch(document.getElementById("export-csv").href).then(async r => ({type: r.headers.get("content-type"), text: await r.text()}))`)
-		if got["type"] != "text/csv; charset=utf-8" || !strings.HasPrefix(got["text"], header+"\n") {
-			t.Errorf("export link serves %q: %.200q", got["type"], got["text"])
+		if got["type"] != "text/csv; charset=utf-8" || !strings.HasPrefix(got["text"], header+"\n"+ref+",") {
+			t.Errorf("export link serves %q, want the CSV of %s first: %.300q", got["type"], ref, got["text"])
 		}
 		// And a click downloads it as a file.
 		dir := t.TempDir()
@@ -287,8 +299,13 @@ func TestPagesInChromium(t *testing.T) {
 		fh, _ := os.Open(files[0])
 		rows, err := csv.NewReader(fh).ReadAll()
 		fh.Close()
-		if err != nil || len(rows) < 2 || strings.Join(rows[0], ",") != header {
-			t.Errorf("downloaded CSV: %v %q", err, rows)
+		if err != nil || len(rows) < 2 || strings.Join(rows[0], ",") != header || rows[1][0] != ref {
+			t.Errorf("downloaded CSV: %v %q, want %s's subtree", err, rows, ref)
+		}
+		for _, row := range rows[1:] {
+			if row[0] != ref && !strings.Contains(got["text"], ","+row[3]+",") {
+				t.Errorf("the CSV of %s holds %s, whose parent %s is not in it", ref, row[0], row[3])
+			}
 		}
 		c.noConsoleErrors(t)
 	})

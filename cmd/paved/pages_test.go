@@ -152,6 +152,7 @@ func TestPages(t *testing.T) {
 			{service + "/events?before=x", 400, []string{"before"}},
 			{"/catalog/component/default/no-such-service/events", 404, []string{"no-such-service"}},
 			{"/org/report.csv?org=no-such-node", 404, []string{"No org node group:default/no-such-node"}},
+			{"/org?node=no-such-node", 404, []string{"No org node group:default/no-such-node", `type="search"`, `value="no-such-node"`}},
 		} {
 			resp, err := http.Get(base + tc.path)
 			if err != nil {

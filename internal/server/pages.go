@@ -146,7 +146,7 @@ func (s *Server) page(h handlerFunc) http.HandlerFunc {
 		status := StatusCode(code)
 		if code == paved.ENOTFOUND {
 			_ = s.writePage(w, r, status, "notfound", layout, map[string]any{
-				"Title": "Not found", "Nav": "", "Message": paved.ErrorMessage(err), "Guess": guess(r.URL.Path),
+				"Title": "Not found", "Nav": "", "Message": paved.ErrorMessage(err), "Guess": guess(r.URL),
 			})
 			return
 		}
@@ -160,8 +160,15 @@ func (s *Server) page(h handlerFunc) http.HandlerFunc {
 }
 
 // guess turns an unknown URL into a search term for the 404 page.
-func guess(p string) string {
-	p = strings.Trim(p, "/")
+func guess(u *url.URL) string {
+	// A page narrowed by a name in its query (/org?node=…) was looking
+	// for that name.
+	for _, key := range []string{"node", "org", "service"} {
+		if v := u.Query().Get(key); v != "" {
+			return paved.RefName(v)
+		}
+	}
+	p := strings.Trim(u.Path, "/")
 	if i := strings.LastIndexByte(p, '/'); i >= 0 {
 		p = p[i+1:]
 	}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -26,6 +27,8 @@ type orgNodeView struct {
 	Change string
 	// Campaigns is the progress of the active campaigns under the node.
 	Campaigns []orgCampaign
+	// Open unfolds the node: the first two levels of the page.
+	Open bool
 }
 
 // orgCampaign is a campaign's progress under a node, with its share done
@@ -58,6 +61,24 @@ type orgPage struct {
 	CSV string
 	// Since is the day the change of each node is measured from.
 	Since string
+	// Node is the node the page is narrowed to (?node=), with the path
+	// from its root down to its parent; nil for the whole tree.
+	Node *catalog.OrgNode
+	Path []*catalog.OrgNode
+}
+
+// orgPath returns the nodes from a root down to ref's parent, or false
+// when ref is in no tree.
+func orgPath(roots []*catalog.OrgNode, ref string) ([]*catalog.OrgNode, bool) {
+	for _, n := range roots {
+		if n.Ref == ref {
+			return nil, true
+		}
+		if below, ok := orgPath(n.Children, ref); ok {
+			return append([]*catalog.OrgNode{n}, below...), true
+		}
+	}
+	return nil, false
 }
 
 // topFailingOnPage is how many failing checks each node lists.
@@ -107,10 +128,31 @@ func (s *Server) handleOrgPage(w http.ResponseWriter, r *http.Request) error {
 		}
 		if u := rolls[scorecard.Unowned]; u != nil {
 			page.Unowned = &orgNodeView{OrgNode: &catalog.OrgNode{Ref: u.Ref, Name: u.Name, Services: u.Services, TotalServices: u.Services},
-				Roll: u, Levels: shares(std, u.Levels), Change: changes[u.Ref]}
+				Roll: u, Levels: shares(std, u.Levels), Change: changes[u.Ref], Open: true}
 		}
 	}
 	page.Groups, page.Services = tree.Groups, tree.Services
+	roots := tree.Roots
+	if v := r.URL.Query().Get("node"); v != "" {
+		// A lead's view: their node and what is below it, with the way up
+		// and the CSV of the same nodes.
+		ref := catalog.NormalizeRef(v, paved.KindGroup)
+		n := tree.Find(ref)
+		if n == nil {
+			return paved.Errorf(paved.ENOTFOUND, "No org node %s. Search the catalog for it:", ref)
+		}
+		page.Node, roots = n, []*catalog.OrgNode{n}
+		page.Path, _ = orgPath(tree.Roots, ref)
+		page.Unowned = nil
+		page.CSV = "/org/report.csv?org=" + url.QueryEscape(paved.RefName(ref))
+		if catalog.NormalizeRef(paved.RefName(ref), paved.KindGroup) != ref {
+			page.CSV = "/org/report.csv?org=" + url.QueryEscape(ref)
+		}
+		page.Title = "Organization · " + n.Name
+		if n.Title != "" {
+			page.Title = "Organization · " + n.Title
+		}
+	}
 	// Campaign progress is read on every request (targets move all the
 	// time; the fleet view is reloaded only when grades change).
 	camps, err := report.CampaignsByNode(ctx, s.Store, tree, s.Now())
@@ -120,19 +162,19 @@ func (s *Server) handleOrgPage(w http.ResponseWriter, r *http.Request) error {
 	if page.Unowned != nil {
 		page.Unowned.Campaigns = orgCampaigns(camps[scorecard.Unowned])
 	}
-	var build func(n *catalog.OrgNode) *orgNodeView
-	build = func(n *catalog.OrgNode) *orgNodeView {
-		v := &orgNodeView{OrgNode: n, Roll: rolls[n.Ref], Change: changes[n.Ref], Campaigns: orgCampaigns(camps[n.Ref])}
+	var build func(n *catalog.OrgNode, depth int) *orgNodeView
+	build = func(n *catalog.OrgNode, depth int) *orgNodeView {
+		v := &orgNodeView{OrgNode: n, Roll: rolls[n.Ref], Change: changes[n.Ref], Campaigns: orgCampaigns(camps[n.Ref]), Open: depth < 2}
 		if v.Roll != nil && v.Roll.Services > 0 {
 			v.Levels = shares(std, v.Roll.Levels)
 		}
 		for _, c := range n.Children {
-			v.Children = append(v.Children, build(c))
+			v.Children = append(v.Children, build(c, depth+1))
 		}
 		return v
 	}
-	for _, root := range tree.Roots {
-		page.Roots = append(page.Roots, build(root))
+	for _, root := range roots {
+		page.Roots = append(page.Roots, build(root, 0))
 	}
 	return s.render(w, r, "org", page)
 }
