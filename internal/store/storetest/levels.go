@@ -78,6 +78,9 @@ func testEntityLevels(t *testing.T, open func(t *testing.T) store.Store) {
 	equal(t, "components", level(&store.EntityListParams{Kind: ptr(paved.KindComponent)}), counts("", 1, "bronze", 1, "gold", 1))
 	equal(t, "payments and below", level(&store.EntityListParams{OrgNode: ptr(gPayments)}), counts("bronze", 1, "gold", 1))
 	equal(t, "a search", level(&store.EntityListParams{Query: ptr("ledger")}), counts("bronze", 1))
+	// A common term: counted from the scorecards' side.
+	equal(t, "a common search", level(&store.EntityListParams{Query: ptr("E")}), counts("", 1, "bronze", 1, "gold", 1))
+	equal(t, "a common search, with a type", level(&store.EntityListParams{Query: ptr("e"), Type: ptr("service")}), counts("bronze", 1, "gold", 1))
 	equal(t, "groups", level(&store.EntityListParams{Kind: ptr(paved.KindGroup)}), counts())
 
 	list, total := names(&store.EntityListParams{Level: ptr("gold")})
