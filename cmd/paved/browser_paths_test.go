@@ -112,12 +112,12 @@ func TestUserPathsInChromium(t *testing.T) {
 			t.Errorf("the request form is filled with %q", got)
 		}
 		// An empty reason comes back with its message.
-		c.do(t, chromedp.Evaluate[chromedp.Void](`document.getElementById("expires").value = "`+time.Now().UTC().AddDate(0, 0, 10).Format(time.DateOnly)+`"`),
-			chromedp.Click(chromedp.CSS(`#request-form button[type=submit]`)), chromedp.WaitVisible(chromedp.ID("reason-error")))
+		c.do(t, chromedp.Evaluate[chromedp.Void](`document.getElementById("expires").value = "`+time.Now().UTC().AddDate(0, 0, 10).Format(time.DateOnly)+`"`))
+		c.submit(t, chromedp.Click(chromedp.CSS(`#request-form button[type=submit]`)), "#reason-error")
 		c.screenshot(t, "waiver-invalid")
 		c.do(t, chromedp.SendKeys(chromedp.ID("reason"), "the fix ships after the release freeze"),
-			chromedp.Evaluate[chromedp.Void](`document.getElementById("expires").value = "`+time.Now().UTC().AddDate(0, 0, 10).Format(time.DateOnly)+`"`),
-			chromedp.Click(chromedp.CSS(`#request-form button[type=submit]`)), chromedp.WaitVisible(chromedp.CSS(`table.waivers`)))
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("expires").value = "`+time.Now().UTC().AddDate(0, 0, 10).Format(time.DateOnly)+`"`))
+		c.submit(t, chromedp.Click(chromedp.CSS(`#request-form button[type=submit]`)), "table.waivers")
 		c.screenshot(t, "waiver-requested")
 		id := js[string](t, c, `location.hash.slice(1)`)
 		if !strings.HasPrefix(id, "waiver-") {
@@ -139,8 +139,8 @@ func TestUserPathsInChromium(t *testing.T) {
 		if got := js[[]string](t, c, `[...document.querySelectorAll("#`+id+` button")].map(b => b.value)`); strings.Join(got, ",") != "approve,deny,revoke" && strings.Join(got, ",") != "approve,deny" {
 			t.Errorf("the approver's buttons: %q", got)
 		}
-		c.do(t, chromedp.SendKeys(chromedp.CSS(`#`+id+` input[name=note]`), "ok for ten days"),
-			chromedp.Click(chromedp.CSS(`#`+id+` button[value=approve]`)), chromedp.WaitVisible(chromedp.CSS(`table.waivers`)))
+		c.do(t, chromedp.SendKeys(chromedp.CSS(`#`+id+` input[name=note]`), "ok for ten days"))
+		c.submit(t, chromedp.Click(chromedp.CSS(`#`+id+` button[value=approve]`)), "table.waivers")
 		c.screenshot(t, "waiver-approved")
 		if st := js[string](t, c, `document.querySelector("#`+id+` .chip").textContent`); st != "approved" {
 			t.Errorf("the waiver is %q after approving", st)

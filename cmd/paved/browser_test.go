@@ -147,6 +147,27 @@ func (c *chrome) screenshot(t *testing.T, name string) {
 	}
 }
 
+// submit clicks something that loads a new page (a form's button) and waits
+// until the new page has replaced this one and shows sel. Waiting for sel
+// alone can find it on the page being left, and a script evaluated while
+// the page is being replaced can wait forever, so each look is bounded.
+func (c *chrome) submit(t *testing.T, click chromedp.Action[chromedp.Void], sel string) {
+	t.Helper()
+	c.do(t, chromedp.Evaluate[chromedp.Void](`window.pavedLeaving = true`), click)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(c.ctx, 2*time.Second)
+		replaced, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.pavedLeaving !== true && document.readyState === "complete"`))
+		cancel()
+		if err == nil && replaced {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no new page a minute after the click (last look: %v)", err)
+		}
+	}
+	c.do(t, chromedp.WaitVisible(chromedp.CSS(sel)))
+}
+
 // js evaluates an expression in the page (awaiting a promise) and decodes
 // its value as T.
 func js[T any](t *testing.T, c *chrome, expr string) T {
