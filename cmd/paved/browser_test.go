@@ -62,7 +62,21 @@ func newChrome(t *testing.T) *chrome {
 		}
 		t.Skip(msg)
 	}
+	// Chromium's own output goes to a file, shown when the test fails: a
+	// browser that crashed says why there.
+	out, err := os.Create(filepath.Join(t.TempDir(), "chromium.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			if b, err := os.ReadFile(out.Name()); err == nil && len(b) > 0 {
+				t.Logf("Chromium's output (last 4 KB):\n%s", b[max(0, len(b)-4096):])
+			}
+		}
+	})
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.CombinedOutput(out),
 		chromedp.ExecPath(path),
 		chromedp.NoFirstRun,
 		chromedp.NoDefaultBrowserCheck,
