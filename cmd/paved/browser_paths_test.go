@@ -66,7 +66,8 @@ func TestUserPathsInChromium(t *testing.T) {
 			t.Errorf("failing check %s on the service page: %v", check, row)
 		}
 		// The check's own page explains how to fix it.
-		c.do(t, chromedp.Click(chromedp.CSS(`table.checks a[href="/scorecards/checks/`+check+`"]`)), chromedp.WaitVisible(chromedp.CSS("dl")))
+		// (The service page has a dl too: wait for the new page first.)
+		c.submit(t, chromedp.Click(chromedp.CSS(`table.checks a[href="/scorecards/checks/`+check+`"]`)), "dl")
 		c.screenshot(t, "path-check")
 		if fix := js[string](t, c, `[...document.querySelectorAll("dt")].some(d => d.textContent === "How to fix") ? "yes" : "no"`); fix != "yes" {
 			t.Logf("check %s has no remediation text", check)

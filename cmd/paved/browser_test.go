@@ -161,7 +161,7 @@ func (c *chrome) screenshot(t *testing.T, name string) {
 	}
 }
 
-// submit clicks something that loads a new page (a form's button) and waits
+// submit clicks something that loads a new page (a form's button, a link) and waits
 // until the new page has replaced this one and shows sel. Waiting for sel
 // alone can find it on the page being left, and a script evaluated while
 // the page is being replaced can wait forever, so each look is bounded.
