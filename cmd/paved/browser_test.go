@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -75,6 +76,49 @@ func newChrome(t *testing.T) *chrome {
 			}
 		}
 	})
+	c := &chrome{}
+	if dir := os.Getenv("PAVED_TEST_ARTIFACTS"); dir != "" {
+		c.artifacts = filepath.Join(dir, "browser")
+		if err := os.MkdirAll(c.artifacts, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A browser that fails to start is started again with a fresh
+	// allocator: chromedp would otherwise start a second one on the same
+	// context at the next action, and close its bookkeeping twice (a
+	// panic) when both have ended.
+	for attempt := 1; ; attempt++ {
+		ctx, stop, err := startChromium(t, path, out)
+		if err == nil {
+			c.ctx = ctx
+			t.Cleanup(stop)
+			break
+		}
+		stop()
+		if attempt == 3 {
+			t.Fatalf("starting %s: %v", path, err)
+		}
+		t.Logf("starting %s (attempt %d): %v; starting it again", path, attempt, err)
+	}
+	messages := chromedp.Console(c.ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.Type == chromedp.ConsoleError || m.IsException() {
+				c.mu.Lock()
+				c.errors = append(c.errors, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
+				c.mu.Unlock()
+			}
+		}
+	}()
+	return c
+}
+
+// startChromium starts a headless Chromium with a blank page and returns
+// its tab's context and the function that stops it.
+func startChromium(t *testing.T, path string, out io.Writer) (context.Context, func(), error) {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.CombinedOutput(out),
 		chromedp.ExecPath(path),
@@ -89,34 +133,14 @@ func newChrome(t *testing.T) *chrome {
 		chromedp.WindowSize(1280, 900),
 	)
 	ctx, cancelTab := chromedp.NewContext(actx)
-	// A generous bound for a busy 2-core machine: every step below takes
-	// well under a second when the machine is idle.
+	// A generous bound for a busy 2-core machine: every step of a test
+	// takes well under a second when the machine is idle.
 	ctx, cancelTime := context.WithTimeout(ctx, 4*time.Minute)
-	t.Cleanup(func() { cancelTime(); cancelTab(); cancelAlloc() })
-	c := &chrome{ctx: ctx}
-	if dir := os.Getenv("PAVED_TEST_ARTIFACTS"); dir != "" {
-		c.artifacts = filepath.Join(dir, "browser")
-		if err := os.MkdirAll(c.artifacts, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	messages := chromedp.Console(ctx) // starts the browser
-	go func() {
-		for m, err := range messages {
-			if err != nil {
-				return
-			}
-			if m.Type == chromedp.ConsoleError || m.IsException() {
-				c.mu.Lock()
-				c.errors = append(c.errors, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
-				c.mu.Unlock()
-			}
-		}
-	}()
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatalf("starting %s: %v", path, err)
-	}
-	return c
+	stop := func() { cancelTime(); cancelTab(); cancelAlloc() }
+	// The first action starts the browser, which lives as long as the
+	// context of that action: the tab's own.
+	err := chromedp.Do(ctx, chromedp.Navigate("about:blank"))
+	return ctx, stop, err
 }
 
 // noConsoleErrors fails the test for every error or uncaught exception a
