@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 )
 
@@ -211,16 +210,9 @@ func TestCampaignPathsInChromium(t *testing.T) {
 	})
 
 	t.Run("700 px wide and dark", func(t *testing.T) {
-		c.do(t, chromedp.EmulateViewport(700, 900))
-		if _, err := chromedp.Call(c.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
-			t.Fatal(err)
-		}
+		c.narrowDark(t)
 		for _, p := range []string{"/campaigns", "/campaigns/drop-ioutil", merged, "/org"} {
-			c.visit(t, base+p, "narrow-dark"+strings.NewReplacer("/", "-").Replace(p))
-			if w := js[int](t, c, `document.documentElement.scrollWidth`); w > 700 {
-				t.Errorf("%s is %d px wide at 700 px: it scrolls sideways", p, w)
-			}
+			c.visitNarrow(t, base, p)
 		}
 		c.noConsoleErrors(t)
 	})

@@ -206,6 +206,27 @@ func (c *chrome) submit(t *testing.T, click chromedp.Action[chromedp.Void], sel 
 	c.do(t, chromedp.WaitVisible(chromedp.CSS(sel)))
 }
 
+// narrowDark makes the window 700 px wide, half a laptop's screen, with the
+// system asking for dark mode.
+func (c *chrome) narrowDark(t *testing.T) {
+	t.Helper()
+	c.do(t, chromedp.EmulateViewport(700, 900))
+	if _, err := chromedp.Call(c.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// visitNarrow opens path after narrowDark, saves its screenshot, and fails
+// the test when the page scrolls sideways.
+func (c *chrome) visitNarrow(t *testing.T, base, path string) {
+	t.Helper()
+	c.visit(t, base+path, "narrow-dark"+strings.NewReplacer("/", "-").Replace(path))
+	if w := js[int](t, c, `document.documentElement.scrollWidth`); w > 700 {
+		t.Errorf("%s is %d px wide at 700 px: it scrolls sideways", path, w)
+	}
+}
+
 // js evaluates an expression in the page (awaiting a promise) and decodes
 // its value as T.
 func js[T any](t *testing.T, c *chrome, expr string) T {
@@ -437,17 +458,10 @@ func TestPagesInChromium(t *testing.T) {
 	})
 
 	t.Run("700 px wide and dark", func(t *testing.T) {
-		c.do(t, chromedp.EmulateViewport(700, 900))
-		if _, err := chromedp.Call(c.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
-			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}}); err != nil {
-			t.Fatal(err)
-		}
+		c.narrowDark(t)
 		for _, p := range []string{"/scorecards", "/catalog/component/default/" + f.Service, "/org", "/scorecards/checks/" + f.ID, "/scorecards/forecast",
 			"/", "/gate", "/gate/waivers", "/gate/approvals", "/api/docs"} {
-			c.visit(t, base+p, "narrow-dark"+strings.NewReplacer("/", "-").Replace(p))
-			if w := js[int](t, c, `document.documentElement.scrollWidth`); w > 700 {
-				t.Errorf("%s is %d px wide at 700 px: it scrolls sideways", p, w)
-			}
+			c.visitNarrow(t, base, p)
 			if bg := js[string](t, c, `getComputedStyle(document.body).backgroundColor`); bg != "rgb(13, 17, 23)" {
 				t.Errorf("%s background %s in dark mode", p, bg)
 			}
