@@ -267,7 +267,7 @@ func (s *Store) levelsByScorecard(p *store.EntityListParams) (string, []any) {
 		args = append(args, *p.Owner)
 	}
 	if p.OrgNode != nil {
-		b.WriteString(" AND e.owner IN (SELECT CAST(? AS TEXT) UNION ALL SELECT a.group_ref FROM org_ancestors a WHERE a.ancestor_ref = ?)")
+		b.WriteString(" AND e.owner " + inOrgNode)
 		args = append(args, *p.OrgNode, *p.OrgNode)
 	}
 	if p.Level != nil {
@@ -454,6 +454,11 @@ func (s *Store) sampleSearch(ctx context.Context, p *store.EntityListParams) (*s
 	return t, err
 }
 
+// inOrgNode follows an owner column: the node (the first argument) and
+// the groups below it (the node again). One IN list lets the owner index
+// answer with one range per group.
+const inOrgNode = `IN (SELECT CAST(? AS TEXT) UNION ALL SELECT a.group_ref FROM org_ancestors a WHERE a.ancestor_ref = ?)`
+
 // entityFilter is the FROM and WHERE clauses (with ? placeholders) and the
 // arguments that select the unshadowed entities matching p.
 type entityFilter struct {
@@ -507,7 +512,7 @@ func (s *Store) entityFilter(p *store.EntityListParams, covering bool, t *substr
 	if p.OrgNode != nil {
 		// One IN list (the node and the groups below it) lets the owner
 		// index answer with one range per group.
-		b.WriteString(" AND e.owner IN (SELECT CAST(? AS TEXT) UNION ALL SELECT a.group_ref FROM org_ancestors a WHERE a.ancestor_ref = ?)")
+		b.WriteString(" AND e.owner " + inOrgNode)
 		f.args = append(f.args, *p.OrgNode, *p.OrgNode)
 	}
 	if p.Level != nil {
@@ -568,7 +573,7 @@ func (s *Store) searchFilter(p *store.EntityListParams) entityFilter {
 		eq("tier", *p.Tier)
 	}
 	if p.OrgNode != nil {
-		b.WriteString(" AND s.owner IN (SELECT CAST(? AS TEXT) UNION ALL SELECT a.group_ref FROM org_ancestors a WHERE a.ancestor_ref = ?)")
+		b.WriteString(" AND s.owner " + inOrgNode)
 		f.args = append(f.args, *p.OrgNode, *p.OrgNode)
 	}
 	if p.Level != nil {

@@ -428,7 +428,7 @@ func (s *Store) LevelHistory(ctx context.Context, p *store.LevelHistoryParams) (
 	b.WriteString(`SELECT l.day, l.level, COUNT(*) FROM level_snapshots l`)
 	if p.OrgNode != nil {
 		b.WriteString(` JOIN entities e ON e.ref = l.service AND e.shadowed = FALSE
-			AND e.owner IN (SELECT CAST(? AS TEXT) UNION ALL SELECT a.group_ref FROM org_ancestors a WHERE a.ancestor_ref = ?)`)
+			AND e.owner ` + inOrgNode)
 		args = append(args, *p.OrgNode, *p.OrgNode)
 	}
 	b.WriteString(` WHERE l.day >= ?`)
