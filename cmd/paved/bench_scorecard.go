@@ -87,6 +87,7 @@ and a forecast of a proposed change.`,
 				total := sum.EvaluateSeconds + sum.PersistSeconds
 				add(fmt.Sprintf("%s: %d checks × %d services, evaluate + persist %d (s)", label, sum.Checks, sum.Services, sum.Changed), total, "s", target)
 				add(fmt.Sprintf("  %s: evaluations per second", label), float64(sum.Evaluations)/sum.EvaluateSeconds, "/s", "≥ 1,000,000")
+				add(fmt.Sprintf("  %s: expressions run (the rest remembered from services alike)", label), float64(sum.Evaluated), "", "")
 				add(fmt.Sprintf("  %s: of which persisting (s)", label), sum.PersistSeconds, "s", "")
 				add(fmt.Sprintf("  %s: load facts and scorecards (s)", label), sum.LoadSeconds, "s", "")
 				return nil

@@ -130,6 +130,10 @@ type compiled struct {
 	// decode more than the paths.
 	wholeNamespaces []string
 	wholeFacts      bool
+	// serviceFields are the fields of service it reads; wholeService:
+	// service itself is used other than by a field (service[k]).
+	serviceFields []string
+	wholeService  bool
 }
 
 func hasLoop(a *celast.AST) bool {
@@ -241,11 +245,15 @@ func (c *compiled) collectPaths(a *celast.AST, pushed []string, bad func(id int6
 	inner := map[int64]bool{}
 	var chains []celast.Expr
 	factsIdents, factsChains := 0, 0
+	serviceIdents, serviceChains := 0, 0
 	celast.PostOrderVisit(a.Expr(), celast.NewExprVisitor(func(e celast.Expr) {
 		switch e.Kind() {
 		case celast.IdentKind:
-			if e.AsIdent() == "facts" {
+			switch e.AsIdent() {
+			case "facts":
 				factsIdents++
+			case "service":
+				serviceIdents++
 			}
 		case celast.SelectKind:
 			inner[e.AsSelect().Operand().ID()] = true
@@ -270,6 +278,10 @@ func (c *compiled) collectPaths(a *celast.AST, pushed []string, bad func(id int6
 		if p := validate(root, segs, pushed, e.ID(), bad); p != nil {
 			return p
 		}
+		if root == "service" && len(segs) > 0 {
+			serviceChains++
+			c.serviceFields = append(c.serviceFields, segs[0])
+		}
 		if root != "facts" {
 			continue
 		}
@@ -285,6 +297,7 @@ func (c *compiled) collectPaths(a *celast.AST, pushed []string, bad func(id int6
 		c.segs[display] = segs
 	}
 	c.wholeFacts = factsIdents != factsChains
+	c.wholeService = serviceIdents != serviceChains
 	return nil
 }
 

@@ -38,6 +38,7 @@ func ServiceOf(e *paved.Entity) Service {
 type Input struct {
 	Service Service
 	facts   map[string]any
+	service map[string]any // what checks read as service
 	vars    activation
 }
 
@@ -60,14 +61,14 @@ func NewInput(svc Service, fs paved.Facts, need Needs) (*Input, error) {
 	for i, t := range svc.Tags {
 		tags[i] = t
 	}
-	in := &Input{Service: svc, facts: m}
+	in := &Input{Service: svc, facts: m, service: map[string]any{
+		"ref": svc.Ref, "name": svc.Name, "kind": svc.Kind, "namespace": svc.Namespace, "type": svc.Type,
+		"lifecycle": svc.Lifecycle, "owner": svc.Owner, "system": svc.System, "language": svc.Language,
+		"tier": int64(svc.Tier), "tags": tags,
+	}}
 	in.vars = activation{
-		facts: types.NewStringInterfaceMap(types.DefaultTypeAdapter, m),
-		service: types.NewStringInterfaceMap(types.DefaultTypeAdapter, map[string]any{
-			"ref": svc.Ref, "name": svc.Name, "kind": svc.Kind, "namespace": svc.Namespace, "type": svc.Type,
-			"lifecycle": svc.Lifecycle, "owner": svc.Owner, "system": svc.System, "language": svc.Language,
-			"tier": int64(svc.Tier), "tags": tags,
-		}),
+		facts:   types.NewStringInterfaceMap(types.DefaultTypeAdapter, m),
+		service: types.NewStringInterfaceMap(types.DefaultTypeAdapter, in.service),
 	}
 	return in, nil
 }
@@ -144,12 +145,25 @@ func (a *activation) Parent() interpreter.Activation { return nil }
 
 // Evaluate grades one service at time now.
 func (s *Standards) Evaluate(in *Input, now time.Time) *paved.Scorecard {
+	return s.evaluate(in, now, nil)
+}
+
+// evaluate grades one service, with the results m remembers when m is
+// not nil.
+func (s *Standards) evaluate(in *Input, now time.Time, m *memo) *paved.Scorecard {
 	card := &paved.Scorecard{Service: in.Service.Ref, Standards: s.Hash, EvaluatedAt: now,
 		Results: make([]paved.CheckResult, len(s.Checks))}
+	if m != nil {
+		m.load(in)
+	}
 	for i, c := range s.Checks {
 		r := &card.Results[i]
 		r.Check, r.Coming = c.ID, !c.Effective(now)
-		r.Status, r.Message = c.evaluate(in)
+		if m != nil {
+			r.Status, r.Message = m.evaluate(i, c, in)
+		} else {
+			r.Status, r.Message = c.evaluate(in)
+		}
 	}
 	card.Level = s.LevelOf(card.Results)
 	card.Inputs = s.inputs(in)
@@ -178,22 +192,37 @@ func (s *Standards) ApplyWaivers(card *paved.Scorecard, waivers map[string]*pave
 	}
 }
 
-// EvaluateAll grades every input, on all cores, in input order.
+// EvaluateAll grades every input, on all cores, in input order. Each
+// core's worker remembers results for services alike (see memo.go).
 func (s *Standards) EvaluateAll(ins []*Input, now time.Time) []*paved.Scorecard {
+	out, _ := s.evaluateAll(ins, now)
+	return out
+}
+
+// evaluateAll is EvaluateAll that also says how many expressions ran: the
+// results not remembered from a service alike.
+func (s *Standards) evaluateAll(ins []*Input, now time.Time) ([]*paved.Scorecard, int) {
 	out := make([]*paved.Scorecard, len(ins))
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(ins)/64))
 	var wg sync.WaitGroup
 	chunk := (len(ins) + workers - 1) / workers
+	ran := make([]int, workers)
 	for w := range workers {
 		lo, hi := w*chunk, min((w+1)*chunk, len(ins))
 		wg.Go(func() {
+			m := s.memoPlan().newMemo()
 			for i := lo; i < hi; i++ {
-				out[i] = s.Evaluate(ins[i], now)
+				out[i] = s.evaluate(ins[i], now, m)
 			}
+			ran[w] = m.ran
 		})
 	}
 	wg.Wait()
-	return out
+	total := 0
+	for _, n := range ran {
+		total += n
+	}
+	return out, total
 }
 
 // evaluate runs the selector, then the expression. A missing fact makes

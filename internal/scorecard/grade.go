@@ -47,9 +47,12 @@ type GradeOptions struct {
 
 // GradeSummary says what a pass did and how long each part took.
 type GradeSummary struct {
-	Services    int            `json:"services"`
-	Checks      int            `json:"checks"`
-	Evaluations int            `json:"evaluations"`
+	Services    int `json:"services"`
+	Checks      int `json:"checks"`
+	Evaluations int `json:"evaluations"`
+	// Evaluated is how many of the Evaluations ran their expression; the
+	// others were remembered from a service with the same inputs.
+	Evaluated   int            `json:"evaluated"`
 	Full        bool           `json:"full"`
 	Reason      string         `json:"reason"` // why the pass graded what it graded
 	Changed     int            `json:"changed"`
@@ -124,7 +127,8 @@ func (g *Grader) Grade(ctx context.Context, opt GradeOptions) (*GradeSummary, er
 		return nil, err
 	}
 	start = time.Now()
-	cards := g.Standards.EvaluateAll(ins, now)
+	cards, ran := g.Standards.evaluateAll(ins, now)
+	sum.Evaluated = ran
 	for _, c := range cards {
 		g.Standards.ApplyWaivers(c, waivers[c.Service])
 	}

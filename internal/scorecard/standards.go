@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/goccy/go-yaml"
@@ -144,6 +145,16 @@ type Standards struct {
 
 	byID  map[string]*Check
 	paths []inputPath // every fact path a check reads
+
+	memoOnce sync.Once
+	memo     *memoPlan
+}
+
+// memoPlan numbers what the checks read, for remembering results; made
+// on first use, as standards decoded only for comparison never evaluate.
+func (s *Standards) memoPlan() *memoPlan {
+	s.memoOnce.Do(func() { s.memo = newMemoPlan(s.Checks) })
+	return s.memo
 }
 
 // Check returns the check with that id, or nil.
