@@ -39,7 +39,7 @@ type gateLoad struct {
 }
 
 func (a *app) benchGateCommand() *cobra.Command {
-	var duration time.Duration
+	var duration, warmup time.Duration
 	var concurrency int
 	cmd := &cobra.Command{
 		Use:   "gate",
@@ -98,7 +98,7 @@ random services over keep-alive connections on loopback for --duration.`,
 			}
 			fmt.Fprintf(a.stderr, "serving %d services at %s; load for %s with %d connections …\n", len(names), base, duration, concurrency)
 			child := exec.CommandContext(ctx, self, "bench", "gate-load", "--url", base, "--services-file", f.Name(),
-				"--duration", duration.String(), "--concurrency", fmt.Sprint(concurrency))
+				"--duration", duration.String(), "--warmup", warmup.String(), "--concurrency", fmt.Sprint(concurrency))
 			child.Env = append(os.Environ(), "PAVED_TOKEN="+secret)
 			child.Stderr = a.stderr
 			out, err := child.Output()
@@ -133,7 +133,8 @@ random services over keep-alive connections on loopback for --duration.`,
 			return t.flush()
 		},
 	}
-	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to load the server")
+	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to measure the load")
+	cmd.Flags().DurationVar(&warmup, "warmup", 2*time.Second, "how long to load the server, unmeasured, first")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 32, "concurrent connections")
 	return cmd
 }
@@ -142,7 +143,7 @@ random services over keep-alive connections on loopback for --duration.`,
 // process, so that the server's measurements do not share its scheduler.
 func (a *app) benchGateLoadCommand() *cobra.Command {
 	var base, servicesFile string
-	var duration time.Duration
+	var duration, warmup time.Duration
 	var concurrency int
 	cmd := &cobra.Command{
 		Use:    "gate-load",
@@ -172,8 +173,11 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 			var latencies []time.Duration
 			var errs, allowed int
 			var firstErr error
-			deadline := time.Now().Add(duration)
-			start := time.Now()
+			// Answers during the warm-up are not counted: the first
+			// answers of a fresh server include one-time work (each denied
+			// deploy is told to its team once a day; caches fill).
+			measureFrom := time.Now().Add(warmup)
+			deadline := measureFrom.Add(duration)
 			var wg sync.WaitGroup
 			for w := range concurrency {
 				wg.Go(func() {
@@ -204,6 +208,9 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 							mu.Unlock()
 							continue
 						}
+						if t0.Before(measureFrom) {
+							continue
+						}
 						mine = append(mine, time.Since(t0))
 						if status != 200 {
 							myErrs++
@@ -224,7 +231,7 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 				})
 			}
 			wg.Wait()
-			elapsed := time.Since(start).Seconds()
+			elapsed := time.Since(measureFrom).Seconds()
 			if firstErr != nil {
 				fmt.Fprintf(a.stderr, "gate-load: %d errors, the first: %v\n", errs, firstErr)
 			}
@@ -241,7 +248,8 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&base, "url", "", "server URL")
 	cmd.Flags().StringVar(&servicesFile, "services-file", "", "file of service names, one per line")
-	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long")
+	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to measure")
+	cmd.Flags().DurationVar(&warmup, "warmup", 2*time.Second, "load not measured, before --duration")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 32, "concurrent connections")
 	return cmd
 }

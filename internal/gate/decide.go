@@ -47,12 +47,15 @@ func (st *state) decide(p *Policy, req *paved.DecisionRequest, now time.Time) (*
 	}
 	d.Inputs["level"], d.Inputs["standards"], d.Inputs["graded_at"] = svc.card.Level, st.standards.Hash, svc.card.EvaluatedAt
 
-	// Waivers approved since the last grading count at once.
-	results := slices.Clone(svc.card.Results)
+	// Waivers approved since the last grading count at once. The results
+	// are the state's, shared by every decision: they are copied only
+	// when a waiver changes one (rarely), not on every decision.
+	results := svc.card.Results
+	copied := false
 	var failing []string
 	deny := false
 	for i := range results {
-		r := &results[i]
+		r := results[i]
 		if r.Coming {
 			continue
 		}
@@ -69,6 +72,12 @@ func (st *state) decide(p *Policy, req *paved.DecisionRequest, now time.Time) (*
 				// Graded as waived, but the waiver ended since: it fails again.
 				r.Status = paved.CheckFail
 			}
+		}
+		if r != results[i] {
+			if !copied {
+				results, copied = slices.Clone(results), true
+			}
+			results[i] = r
 		}
 		if r.Status.Passing() {
 			continue
