@@ -179,7 +179,7 @@ func (g *Grader) Grade(ctx context.Context, opt GradeOptions) (*GradeSummary, er
 		}
 	}
 	if g.Log != nil {
-		g.Log.Info("graded", "services", sum.Services, "changed", sum.Changed, "events", sum.Events, "reason", sum.Reason,
+		g.Log.Info("graded", "services", sum.Services, "expressions_run", sum.Evaluated, "changed", sum.Changed, "events", sum.Events, "reason", sum.Reason,
 			"seconds", sum.LoadSeconds+sum.EvaluateSeconds+sum.PersistSeconds)
 	}
 	return sum, nil
