@@ -2,9 +2,15 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 	"path/filepath"
+	"reflect"
 	"testing"
 
+	"github.com/pressly/goose/v3"
+
+	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/store"
 	"github.com/paved-dev/paved/internal/store/sqlite"
 	"github.com/paved-dev/paved/internal/store/storetest"
@@ -58,3 +64,72 @@ func BenchmarkScanResultSaveMany(b *testing.B)    { storetest.BenchmarkScanResul
 func BenchmarkCatalogResolutionSave(b *testing.B) { storetest.BenchmarkCatalogResolutionSave(b, open) }
 func BenchmarkEntityList(b *testing.B)            { storetest.BenchmarkEntityList(b, open) }
 func BenchmarkEntityFacets(b *testing.B)          { storetest.BenchmarkEntityFacets(b, open) }
+
+// TestFacetCombosMigrationFillsExistingRows takes a catalog back to before
+// migration 00012 (no facet combinations) and up again, as an upgrade
+// does: the search rows it fills must count under a search as before.
+func TestFacetCombosMigrationFillsExistingRows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "paved.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []*store.ScanResult
+	for i := range 12 {
+		var list []*paved.Entity
+		for j := range 3 {
+			list = append(list, storetest.Entity(storetest.EntityOpts{Ref: fmt.Sprintf("component:default/svc-%d-%d", i, j),
+				Type: []string{"service", "library"}[j%2], Owner: fmt.Sprintf("group:default/team-%d", i%4),
+				Language: []string{"Go", "Java", "Rust"}[(i+j)%3], Tier: ptr(i % 3)}))
+		}
+		results = append(results, storetest.Result(storetest.ResultOpts{Name: fmt.Sprintf("r%d", i), Entities: list}))
+	}
+	if err := st.ScanResultSaveMany(ctx, results); err != nil {
+		t.Fatal(err)
+	}
+	query := "svc-1"
+	before, err := st.EntityFacets(ctx, &store.EntityListParams{Query: &query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, sqlite.Migrations(), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.DownTo(ctx, 11); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 12); err != nil {
+		t.Fatal(err)
+	}
+	var unset int
+	if err := db.QueryRow(`SELECT COUNT(*) FROM entity_search WHERE facet_combo NOT IN (SELECT id FROM facet_combos)`).Scan(&unset); err != nil || unset != 0 {
+		t.Fatalf("%d search rows without a stored combination (%v)", unset, err)
+	}
+	db.Close()
+
+	st, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	after, err := st.EntityFacets(ctx, &store.EntityListParams{Query: &query})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(before, after) || len(after["owner"]) == 0 {
+		t.Errorf("facets under a search changed across the migration:\nbefore %v\nafter  %v", before, after)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

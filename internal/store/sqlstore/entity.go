@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -325,21 +326,20 @@ func (s *Store) entityFacets(ctx context.Context, p *store.EntityListParams) (ma
 	comboSelect := `SELECT FALSE, ` + combos + `, '', COUNT(*)`
 	ownerSelect := `SELECT TRUE, '', '', '', '', -1, owner, COUNT(*)`
 	if f.joined {
-		// Under a search the matches are counted once by all six fields
-		// (a thousand or so combinations), and each facet summed here.
+		// Under a search the matches are counted once by their
+		// combination of the six fields (facetcombo.go: one integer per
+		// match, a thousand or so distinct), and each facet summed here.
 		//
 		// Matching a substring is CPU work on every row, so SQLite's scan
 		// is split into two halves by entity id, counted side by side on
 		// two connections of the read pool. (PostgreSQL scans in parallel
 		// on its own.) Each half reads the table in id order, which is
-		// the file's order (ids grow as entities are added), and sorts
-		// its matches to group them: owner first, as the owner alone
-		// tells most pairs of rows apart, and each comparison stops at
-		// the first column that differs. (Reading the covering index led
-		// by the facet fields needs no sort, but its pages lie scattered
-		// through the file once entities have been added over time, and
-		// after a write every page is read afresh: measured slower.)
-		q := `SELECT ` + combos + `, owner, COUNT(*)` + f.from + f.where
+		// the file's order (ids grow as entities are added). (Reading the
+		// covering index led by the facet fields needs no grouping sort,
+		// but its pages lie scattered through the file once entities have
+		// been added over time, and after a write every page is read
+		// afresh: measured slower.)
+		q := `SELECT s.facet_combo, COUNT(*)` + f.from + f.where
 		halves := [][]any{f.args}
 		if s.d.InStr {
 			var top int64
@@ -349,28 +349,24 @@ func (s *Store) entityFacets(ctx context.Context, p *store.EntityListParams) (ma
 			q += ` AND s.entity_id > ? AND s.entity_id <= ?`
 			halves = [][]any{append(slices.Clip(f.args), 0, top/2), append(slices.Clip(f.args), top/2, top)}
 		}
-		q += ` GROUP BY owner, language, type, lifecycle, tier, kind`
+		q += ` GROUP BY s.facet_combo`
 		var mu sync.Mutex
 		var wg sync.WaitGroup
+		byCombo := map[int64]int{}
 		errs := make([]error, len(halves))
 		for i, args := range halves {
 			wg.Go(func() {
 				rows, err := s.read.QueryContext(ctx, s.rebind(q), args...)
 				if err == nil {
 					err = eachRow(rows, func() error {
-						var kind, typ, lifecycle, language, tier, owner string
+						var combo int64
 						var n int
-						if err := rows.Scan(&kind, &typ, &lifecycle, &language, &tier, &owner, &n); err != nil {
+						if err := rows.Scan(&combo, &n); err != nil {
 							return err
 						}
 						mu.Lock()
 						defer mu.Unlock()
-						counts["kind"][kind] += n
-						counts["type"][typ] += n
-						counts["lifecycle"][lifecycle] += n
-						counts["language"][language] += n
-						counts["tier"][tier] += n
-						counts["owner"][owner] += n
+						byCombo[combo] += n
 						return nil
 					})
 				}
@@ -380,6 +376,19 @@ func (s *Store) entityFacets(ctx context.Context, p *store.EntityListParams) (ma
 		wg.Wait()
 		if err := errors.Join(errs...); err != nil {
 			return nil, err
+		}
+		values, err := s.facetComboValues(ctx, slices.Collect(maps.Keys(byCombo)))
+		if err != nil {
+			return nil, s.err(err, "count entities by facet")
+		}
+		for combo, n := range byCombo {
+			v := values[combo]
+			counts["kind"][v.kind] += n
+			counts["type"][v.typ] += n
+			counts["lifecycle"][v.lifecycle] += n
+			counts["language"][v.language] += n
+			counts["tier"][strconv.Itoa(v.tier)] += n
+			counts["owner"][v.owner] += n
 		}
 	} else {
 		// The two run side by side on two connections of the read pool.

@@ -29,9 +29,11 @@ func (s *Store) ScanResultSaveMany(ctx context.Context, results []*store.ScanRes
 		return nil
 	}
 	total := len(results)
+	var combos map[facetValues]int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		w := &scanWriter{s.newTxWriter(tx)}
 		defer w.close()
+		defer func() { combos = w.combos }()
 		// A repository that appears twice is saved in two steps, in order,
 		// so that each step names each repository once.
 		for len(results) > 0 {
@@ -46,6 +48,7 @@ func (s *Store) ScanResultSaveMany(ctx context.Context, results []*store.ScanRes
 	if err != nil {
 		return s.err(err, "save %d scan results", total)
 	}
+	s.combos.keep(combos)
 	// One repository at a time (a queue job) changes the statistics too
 	// little to be worth the upkeep, which would dominate such a save.
 	if total >= 50 {
@@ -160,21 +163,36 @@ func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) erro
 	if err := w.bulk(ctx, entityDelete, goneArgs, nil); err != nil {
 		return fmt.Errorf("delete entities: %w", err)
 	}
-	var searchArgs []any
+	type upserted struct {
+		id       int64
+		k        key
+		shadowed bool
+	}
+	var changed []upserted
 	err = w.bulk(ctx, entityUpsert, entArgs, func(rows *sql.Rows) error {
-		var id int64
-		var k key
-		var shadowed bool
-		if err := rows.Scan(&id, &k.repo, &k.ref, &shadowed); err != nil {
+		var u upserted
+		if err := rows.Scan(&u.id, &u.k.repo, &u.k.ref, &u.shadowed); err != nil {
 			return err
 		}
-		r := search[k]
-		v := r.facets
-		searchArgs = append(searchArgs, id, r.text, v.kind, v.typ, v.lifecycle, v.owner, v.language, v.tier, shadowed)
+		changed = append(changed, u)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("store entities: %w", err)
+	}
+	combos := map[facetValues]bool{}
+	for _, u := range changed {
+		combos[search[u.k].facets] = true
+	}
+	comboIDs, err := w.facetComboIDs(ctx, combos)
+	if err != nil {
+		return err
+	}
+	searchArgs := make([]any, 0, 10*len(changed))
+	for _, u := range changed {
+		r := search[u.k]
+		v := r.facets
+		searchArgs = append(searchArgs, u.id, r.text, v.kind, v.typ, v.lifecycle, v.owner, v.language, v.tier, comboIDs[v], u.shadowed)
 	}
 	if err := w.bulk(ctx, searchUpsert, searchArgs, nil); err != nil {
 		return fmt.Errorf("store search text: %w", err)

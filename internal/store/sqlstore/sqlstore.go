@@ -72,6 +72,8 @@ type Store struct {
 	levels facetCache
 	// decisionDocs are the decision documents already stored.
 	decisionDocs hashSet
+	// combos keeps the facet combinations read or committed (facetcombo.go).
+	combos facetCombos
 }
 
 // New returns a Store that writes through write and reads through read
@@ -183,6 +185,9 @@ type txWriter struct {
 	// facets collects what the transaction changes in facet_counts, which
 	// saveFacets writes before it commits.
 	facets facetDelta
+	// combos are the facet combinations the transaction looked up, for the
+	// store to keep once it commits.
+	combos map[facetValues]int64
 }
 
 func (s *Store) newTxWriter(tx *sql.Tx) txWriter {

@@ -24,9 +24,9 @@ const facetColumns = `kind, type, lifecycle, owner, language, tier`
 
 // searchColumns are the columns of entity_search, in the order the scan
 // writes them; searchUpdated are those an upsert overwrites.
-const searchColumns = `entity_id, search, kind, type, lifecycle, owner, language, tier, shadowed`
+const searchColumns = `entity_id, search, kind, type, lifecycle, owner, language, tier, facet_combo, shadowed`
 
-var searchUpdated = []string{"search", "kind", "type", "lifecycle", "owner", "language", "tier", "shadowed"}
+var searchUpdated = []string{"search", "kind", "type", "lifecycle", "owner", "language", "tier", "facet_combo", "shadowed"}
 
 const repositoryColumns = `name, path, source, head, default_branch, scanned_at, status, error`
 
@@ -187,9 +187,21 @@ var (
 	// upsert changed, and rewritten only when one of its columns differs.
 	searchUpsert = bulkStatement{
 		head:  `INSERT INTO entity_search (` + searchColumns + `) VALUES `,
-		tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		tail: ` ON CONFLICT (entity_id) DO UPDATE SET ` + setExcluded(searchUpdated) + `
 			WHERE ` + changed("entity_search", searchUpdated),
+	}
+	// A search row names its combination of facet values by id
+	// (facetcombo.go); new combinations are added first.
+	facetComboInsert = bulkStatement{
+		head:  `INSERT INTO facet_combos (` + facetColumns + `) VALUES `,
+		tuple: `(?, ?, ?, ?, ?, CAST(? AS INTEGER))`,
+		tail:  ` ON CONFLICT DO NOTHING`,
+	}
+	facetComboSelect = bulkStatement{
+		head:  `SELECT id, ` + facetColumns + ` FROM facet_combos WHERE (` + facetColumns + `) IN (VALUES `,
+		tuple: `(?, ?, ?, ?, ?, CAST(? AS INTEGER))`,
+		tail:  `)`,
 	}
 	factsUpsert = bulkStatement{
 		head:  `INSERT INTO facts (repository, document, scanned_at) VALUES `,
