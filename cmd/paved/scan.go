@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -43,10 +44,7 @@ repository for 'paved worker' processes (several may share one PostgreSQL).`,
 			if err != nil {
 				return err
 			}
-			// A scan allocates many short-lived buffers; trading memory
-			// (peak stays well under 500 MB at 10,000 repositories) for
-			// fewer collections saves about a tenth of the CPU.
-			defer debug.SetGCPercent(debug.SetGCPercent(400))
+			defer scanMemory()()
 			var sum *scan.Summary
 			if queue {
 				sum, err = a.scanQueued(ctx, refs, discovery, force, wait)
@@ -158,4 +156,24 @@ func formatProblem(p paved.Problem) string {
 		where = p.Entity
 	}
 	return fmt.Sprintf("%s [%s] %s", where, p.Code, p.Message)
+}
+
+// scanMemory sets the collector for a scan until the returned function
+// runs. A scan allocates many short-lived buffers; letting the heap grow
+// to five times the live data (GOGC 400) rather than twice saves about a
+// tenth of the CPU, and a soft limit of 320 MiB on the Go heap (unless
+// GOMEMLIMIT sets one) makes the collector work harder rather than let a
+// 10,000-repository scan, with SQLite's caches besides, pass 500 MB.
+func scanMemory() func() {
+	gogc := debug.SetGCPercent(400)
+	limit := int64(-1)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		limit = debug.SetMemoryLimit(320 << 20)
+	}
+	return func() {
+		debug.SetGCPercent(gogc)
+		if limit >= 0 {
+			debug.SetMemoryLimit(limit)
+		}
+	}
 }
