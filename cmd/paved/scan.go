@@ -161,14 +161,14 @@ func formatProblem(p paved.Problem) string {
 // scanMemory sets the collector for a scan until the returned function
 // runs. A scan allocates many short-lived buffers; letting the heap grow
 // to five times the live data (GOGC 400) rather than twice saves about a
-// tenth of the CPU, and a soft limit of 320 MiB on the Go heap (unless
+// tenth of the CPU, and a soft limit of 300 MiB on the Go heap (unless
 // GOMEMLIMIT sets one) makes the collector work harder rather than let a
 // 10,000-repository scan, with SQLite's caches besides, pass 500 MB.
 func scanMemory() func() {
 	gogc := debug.SetGCPercent(400)
 	limit := int64(-1)
 	if os.Getenv("GOMEMLIMIT") == "" {
-		limit = debug.SetMemoryLimit(320 << 20)
+		limit = debug.SetMemoryLimit(300 << 20)
 	}
 	return func() {
 		debug.SetGCPercent(gogc)
