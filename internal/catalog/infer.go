@@ -1,8 +1,6 @@
 package catalog
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"hash/fnv"
 	"path"
@@ -198,10 +196,14 @@ type CodeOwnersRule struct {
 func ParseCodeOwners(repository, file string, data []byte) ([]CodeOwnersRule, []paved.Problem) {
 	var rules []CodeOwnersRule
 	var problems []paved.Problem
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 64*1024), 1<<20)
-	for line := 1; sc.Scan(); line++ {
-		text := strings.TrimSpace(sc.Text())
+	// The file is in memory already: its lines are read in place (a
+	// bufio.Scanner's 64 KiB buffer per file was a quarter of all a
+	// 10,000-repository scan allocated).
+	line := 0
+	for raw := range strings.Lines(string(data)) {
+		line++
+		raw = strings.TrimRight(raw, "\r\n")
+		text := strings.TrimSpace(raw)
 		if text == "" || text[0] == '#' || text[0] == '[' || strings.HasPrefix(text, "^[") {
 			continue
 		}
@@ -222,21 +224,13 @@ func ParseCodeOwners(repository, file string, data []byte) ([]CodeOwnersRule, []
 		if bad != "" {
 			problems = append(problems, paved.Problem{
 				Repository: repository,
-				Location:   paved.Location{File: file, Line: line, Column: strings.Index(sc.Text(), bad) + 1},
+				Location:   paved.Location{File: file, Line: line, Column: strings.Index(raw, bad) + 1},
 				Code:       paved.ProblemCodeOwners,
 				Message:    fmt.Sprintf("owner %q is not @user, @org/team or an email address, so GitHub ignores this whole line; fix or remove it", bad),
 			})
 			continue
 		}
 		rules = append(rules, rule)
-	}
-	if err := sc.Err(); err != nil {
-		problems = append(problems, paved.Problem{
-			Repository: repository,
-			Location:   paved.Location{File: file},
-			Code:       paved.ProblemCodeOwners,
-			Message:    "CODEOWNERS could not be read past a line longer than 1 MiB; shorten it",
-		})
 	}
 	return rules, problems
 }
