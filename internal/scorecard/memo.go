@@ -42,11 +42,16 @@ type checkMemo struct {
 // valueID identifies a value.
 type valueID [2]uint64
 
-func newMemoPlan(checks []*Check) *memoPlan {
-	p := &memoPlan{checks: make([]checkMemo, len(checks)), seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
-	pathIndex := map[string]int{}
+// newMemoPlan numbers what s's checks read: the fact paths are s.paths,
+// the ones collectInputs gathered for history.
+func newMemoPlan(s *Standards) *memoPlan {
+	p := &memoPlan{paths: s.paths, checks: make([]checkMemo, len(s.Checks)), seeds: [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}}
+	pathIndex := make(map[string]int, len(s.paths))
+	for i, ip := range s.paths {
+		pathIndex[ip.display] = i
+	}
 	fieldIndex := map[string]int{}
-	for i, c := range checks {
+	for i, c := range s.Checks {
 		cm := checkMemo{ok: true}
 		for _, comp := range []*compiled{c.expr, c.appliesTo} {
 			if comp == nil {
@@ -56,11 +61,9 @@ func newMemoPlan(checks []*Check) *memoPlan {
 				cm.ok = false
 			}
 			for _, display := range comp.paths {
-				k, seen := pathIndex[display]
-				if !seen {
-					k = len(p.paths)
-					pathIndex[display] = k
-					p.paths = append(p.paths, inputPath{display: display, segs: comp.segs[display], presence: len(display) > 4 && display[:4] == "has:"})
+				k, known := pathIndex[display]
+				if !known {
+					cm.ok = false // not numbered: never remembered
 				}
 				cm.paths = append(cm.paths, k)
 			}

@@ -153,7 +153,7 @@ type Standards struct {
 // memoPlan numbers what the checks read, for remembering results; made
 // on first use, as standards decoded only for comparison never evaluate.
 func (s *Standards) memoPlan() *memoPlan {
-	s.memoOnce.Do(func() { s.memo = newMemoPlan(s.Checks) })
+	s.memoOnce.Do(func() { s.memo = newMemoPlan(s) })
 	return s.memo
 }
 
