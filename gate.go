@@ -1,6 +1,48 @@
 package paved
 
-import "time"
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/binary"
+	"strings"
+	"time"
+)
+
+// decisionIDs encodes decision ids in base32's "extended hex" alphabet,
+// lower-cased (0-9 then a-v): its order is the order of the numbers, so
+// ids sort by time as strings.
+var decisionIDs = base32.HexEncoding.WithPadding(base32.NoPadding)
+
+// NewDecisionID returns a unique id that sorts by time as a string, made
+// without a database round trip: "dec_", then the millisecond and 64
+// random bits.
+func NewDecisionID(at time.Time) string {
+	var b [14]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMilli())<<16)
+	_, _ = rand.Read(b[6:])
+	return "dec_" + strings.ToLower(decisionIDs.EncodeToString(b[:]))
+}
+
+// DecisionIDFloor is the smallest id NewDecisionID can make at or after at.
+func DecisionIDFloor(at time.Time) string {
+	var b [14]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMilli())<<16)
+	return "dec_" + strings.ToLower(decisionIDs.EncodeToString(b[:]))
+}
+
+// DecisionIDTime is the millisecond a NewDecisionID id was made in; ok is
+// false for anything else (ids recorded before the format was ordered).
+func DecisionIDTime(id string) (at time.Time, ok bool) {
+	enc, found := strings.CutPrefix(id, "dec_")
+	if !found || len(enc) != decisionIDs.EncodedLen(14) || strings.ToLower(enc) != enc {
+		return time.Time{}, false
+	}
+	b, err := decisionIDs.DecodeString(strings.ToUpper(enc))
+	if err != nil || len(b) != 14 {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(int64(binary.BigEndian.Uint64(b[:8]) >> 16)).UTC(), true
+}
 
 // DecisionRequest asks whether a service may deploy a version to an
 // environment.
@@ -36,6 +78,12 @@ type Decision struct {
 	// Inputs are what the decision was computed from: level, tier, the
 	// failing checks, the policy of the environment.
 	Inputs map[string]any `json:"inputs"`
+
+	// Content, once the gate has made the decision, is its JSON encoding
+	// without ID, At and Actor: the part that repeats from one decision to
+	// the next, stored once per distinct content. The answer and the
+	// record both use it, so the decision is encoded once.
+	Content []byte `json:"-"`
 }
 
 // RequiredApproval is an approval a deploy waits for.

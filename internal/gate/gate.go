@@ -3,9 +3,6 @@ package gate
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/base32"
-	"encoding/binary"
 	"errors"
 	"log/slog"
 	"slices"
@@ -15,6 +12,7 @@ import (
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/feed"
+	"github.com/paved-dev/paved/internal/jsonenc"
 	"github.com/paved-dev/paved/internal/store"
 )
 
@@ -235,7 +233,7 @@ func (g *Gate) Decide(ctx context.Context, actor *paved.Actor, req *paved.Decisi
 		}
 		d.Actor = actor.Name
 	}
-	d.ID = newDecisionID(d.At)
+	d.ID = paved.NewDecisionID(d.At)
 	for i, ra := range d.RequiredApprovals {
 		if ra.ApprovalID != 0 {
 			continue
@@ -245,6 +243,9 @@ func (g *Gate) Decide(ctx context.Context, actor *paved.Actor, req *paved.Decisi
 			return nil, err
 		}
 		d.RequiredApprovals[i].ApprovalID = a.ID
+	}
+	if d.Content, err = jsonenc.DecisionContent(make([]byte, 0, 1024), d); err != nil {
+		return nil, err
 	}
 	g.rec.add(d)
 	if !d.Allow {
@@ -362,15 +363,6 @@ func (g *Gate) requestApproval(ctx context.Context, d *paved.Decision, reason st
 	}
 	g.publish(ctx, feed.ApprovalRequested(a))
 	return a, nil
-}
-
-// newDecisionID is time-ordered and unique without a database round trip:
-// the millisecond, then 64 random bits.
-func newDecisionID(at time.Time) string {
-	var b [14]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMilli())<<16)
-	_, _ = rand.Read(b[6:])
-	return "dec_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
 
 // recordEvery is how often recorded decisions are committed. Each commit

@@ -37,9 +37,14 @@ func (s *Server) authenticated(h handlerFunc) handlerFunc { return s.authenticat
 // otherwise cost a second write each, thousands of times a second.
 func (s *Server) authenticatedRecorded(h handlerFunc) handlerFunc { return s.authenticate(h, false) }
 
+// errUnauthorized is the one answer to every failed authentication, so
+// that none tells a missing token from a wrong, expired or revoked one.
+func errUnauthorized() error {
+	return paved.Errorf(paved.EUNAUTHORIZED, "Authentication required: send a valid API token as 'Authorization: Bearer <token>' (create one with `paved token create`).")
+}
+
 func (s *Server) authenticate(h handlerFunc, audit bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		unauthorized := paved.Errorf(paved.EUNAUTHORIZED, "Authentication required: send a valid API token as 'Authorization: Bearer <token>' (create one with `paved token create`).")
 		actor, err := s.proxyActor(r)
 		if err != nil {
 			return err
@@ -48,7 +53,7 @@ func (s *Server) authenticate(h handlerFunc, audit bool) handlerFunc {
 			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || s.Auth == nil || strings.TrimSpace(tok) == "" {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="paved"`)
-				return unauthorized
+				return errUnauthorized()
 			}
 			actor, err = s.Auth.Authenticate(r.Context(), strings.TrimSpace(tok))
 			if err != nil {
@@ -56,7 +61,7 @@ func (s *Server) authenticate(h handlerFunc, audit bool) handlerFunc {
 					return err
 				}
 				w.Header().Set("WWW-Authenticate", `Bearer realm="paved"`)
-				return unauthorized
+				return errUnauthorized()
 			}
 		}
 		if err := h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor))); err != nil {

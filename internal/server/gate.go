@@ -11,6 +11,7 @@ import (
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/catalog"
 	"github.com/paved-dev/paved/internal/gate"
+	"github.com/paved-dev/paved/internal/jsonenc"
 	"github.com/paved-dev/paved/internal/store"
 )
 
@@ -47,7 +48,7 @@ func (s *Server) handleGateDecision(w http.ResponseWriter, r *http.Request) erro
 	}
 	// Compact, unlike the other answers: this one is asked thousands of
 	// times a second by machines.
-	b, err := json.Marshal(d)
+	b, err := jsonenc.Decision(make([]byte, 0, 128+len(d.Content)), d)
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,11 @@ package postgres_test
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"github.com/paved-dev/paved/internal/store"
 	"github.com/paved-dev/paved/internal/store/postgres"
@@ -64,3 +66,30 @@ func BenchmarkScanResultSaveMany(b *testing.B)    { storetest.BenchmarkScanResul
 func BenchmarkCatalogResolutionSave(b *testing.B) { storetest.BenchmarkCatalogResolutionSave(b, open) }
 func BenchmarkEntityList(b *testing.B)            { storetest.BenchmarkEntityList(b, open) }
 func BenchmarkEntityFacets(b *testing.B)          { storetest.BenchmarkEntityFacets(b, open) }
+
+func TestDecisionLogMigration(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dbURL := freshDatabase(t)
+	st, err := postgres.Open(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, postgres.Migrations(), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.DecisionLogMigration(t, db, p, func() store.Store {
+		st, err := postgres.Open(ctx, dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	})
+}

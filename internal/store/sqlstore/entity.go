@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/paved-dev/paved"
+	"github.com/paved-dev/paved/internal/jsonenc"
 	"github.com/paved-dev/paved/internal/store"
 )
 
@@ -626,7 +627,7 @@ func entityArgs(args []any, buf []byte, repository string, e *paved.Entity) ([]a
 	var docs [6]string
 	for i, v := range [6]any{e.Tags, e.Labels, e.Annotations, e.Spec, e.FieldSources, e.Links} {
 		var err error
-		if buf, err = appendJSON(buf[:0], v); err != nil {
+		if buf, err = jsonenc.Append(buf[:0], v); err != nil {
 			return nil, nil, fmt.Errorf("encode: %w", err)
 		}
 		docs[i] = string(buf)

@@ -2,131 +2,15 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/store"
 )
-
-var (
-	decisionInsert = bulkStatement{
-		head:  `INSERT INTO gate_decisions (id, at, service, version, environment, allow, actor, requester, document) VALUES `,
-		tuple: `(?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tail:  ` ON CONFLICT (id) DO NOTHING`,
-	}
-	decisionDocumentInsert = bulkStatement{
-		head:  `INSERT INTO decision_documents (hash, document) VALUES `,
-		tuple: `(?, ?)`,
-		tail:  ` ON CONFLICT (hash) DO NOTHING`,
-	}
-)
-
-// DecisionInsertMany stores decisions in one transaction; the gate batches
-// them so that thousands per second cost a few commits. What differs from
-// one decision to the next (id, time, actor, requester) are columns; the
-// rest — reasons, approvals, waivers, inputs — is a document stored once
-// per distinct content, since a pipeline asking again gets the same answer.
-func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) error {
-	if len(ds) == 0 {
-		return nil
-	}
-	tx, err := s.write.BeginTx(ctx, nil)
-	if err != nil {
-		return s.err(err, "store decisions")
-	}
-	defer tx.Rollback()
-	w := s.newTxWriter(tx)
-	defer w.close()
-	args := make([]any, 0, 9*len(ds))
-	var docArgs []any
-	seen := map[string]bool{}
-	for _, d := range ds {
-		content := *d
-		content.ID, content.At, content.Actor, content.Request.Requester = "", time.Time{}, "", ""
-		doc, err := json.Marshal(&content)
-		if err != nil {
-			return fmt.Errorf("decision %s: encode: %w", d.ID, err)
-		}
-		sum := sha256.Sum256(doc)
-		hash := hex.EncodeToString(sum[:16])
-		if !seen[hash] && !s.decisionDocs.has(hash) {
-			docArgs = append(docArgs, hash, string(doc))
-		}
-		seen[hash] = true
-		args = append(args, d.ID, dbTime(d.At), d.Service, d.Request.Target(), d.Request.Environment, d.Allow, d.Actor, d.Request.Requester, hash)
-	}
-	if err := w.bulk(ctx, decisionDocumentInsert, docArgs, nil); err != nil {
-		return s.err(err, "store decision documents")
-	}
-	if err := w.bulk(ctx, decisionInsert, args, nil); err != nil {
-		return s.err(err, "store decisions")
-	}
-	if err := tx.Commit(); err != nil {
-		return s.err(err, "store decisions")
-	}
-	for h := range seen {
-		s.decisionDocs.add(h)
-	}
-	return nil
-}
-
-// hashSet remembers the decision documents this store has written, so a
-// batch does not send them again only for the database to ignore them.
-// It forgets everything past a bound; forgetting only costs a resend.
-type hashSet struct {
-	mu sync.Mutex
-	m  map[string]struct{}
-}
-
-func (h *hashSet) has(k string) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	_, ok := h.m[k]
-	return ok
-}
-
-func (h *hashSet) add(k string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.m == nil || len(h.m) >= 100_000 {
-		h.m = map[string]struct{}{}
-	}
-	h.m[k] = struct{}{}
-}
-
-const decisionSelect = `SELECT d.id, d.at, d.actor, d.requester, c.document FROM gate_decisions d
-	JOIN decision_documents c ON c.hash = d.document`
-
-func scanDecision(row rowScanner) (*paved.Decision, error) {
-	var id, actor, requester, doc string
-	var at time.Time
-	if err := row.Scan(&id, &at, &actor, &requester, &doc); err != nil {
-		return nil, err
-	}
-	var d paved.Decision
-	if err := json.Unmarshal([]byte(doc), &d); err != nil {
-		return nil, fmt.Errorf("decode stored decision: %w", err)
-	}
-	d.ID, d.At, d.Actor, d.Request.Requester = id, at.UTC(), actor, requester
-	return &d, nil
-}
-
-// DecisionGet returns store.ErrNotFound for an unknown id.
-func (s *Store) DecisionGet(ctx context.Context, id string) (*paved.Decision, error) {
-	d, err := scanDecision(s.read.QueryRowContext(ctx, s.rebind(decisionSelect+` WHERE d.id = ?`), id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("decision %q: %w", id, store.ErrNotFound)
-	}
-	return d, s.err(err, "get decision %q", id)
-}
 
 // whereBuilder collects equality filters into a WHERE clause.
 type whereBuilder struct {
@@ -148,28 +32,6 @@ func eqIf[T any](w *whereBuilder, col string, v *T) {
 	if v != nil {
 		w.eq(col+" = ?", *v)
 	}
-}
-
-// DecisionList returns decisions matching p, newest first.
-func (s *Store) DecisionList(ctx context.Context, p *store.DecisionListParams) ([]*paved.Decision, error) {
-	var w whereBuilder
-	eqIf(&w, "d.service", p.Service)
-	eqIf(&w, "d.environment", p.Environment)
-	eqIf(&w, "d.allow", p.Allow)
-	rows, err := s.read.QueryContext(ctx, s.rebind(decisionSelect+w.b.String()+
-		fmt.Sprintf(` ORDER BY d.id DESC LIMIT %d`, limitOr(p.Limit, 100))), w.args...)
-	if err != nil {
-		return nil, s.err(err, "list decisions")
-	}
-	out := []*paved.Decision{}
-	err = eachRow(rows, func() error {
-		d, err := scanDecision(rows)
-		if err == nil {
-			out = append(out, d)
-		}
-		return err
-	})
-	return out, s.err(err, "list decisions")
 }
 
 func limitOr(n, def int) int {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/paved-dev/paved"
+	"github.com/paved-dev/paved/internal/jsonenc"
 	"github.com/paved-dev/paved/internal/store"
 )
 
@@ -146,7 +147,7 @@ func (w *scanWriter) save(ctx context.Context, results []*store.ScanResult) erro
 				w.facets.add(entityFacetValues(e), 1)
 			}
 		}
-		if buf, err = appendJSON(buf[:0], r.Facts); err != nil {
+		if buf, err = jsonenc.Append(buf[:0], r.Facts); err != nil {
 			return fmt.Errorf("repository %q: encode facts: %w", repo, err)
 		}
 		factArgs = append(factArgs, repo, string(buf), dbTime(r.Repository.ScannedAt))

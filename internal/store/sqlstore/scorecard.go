@@ -224,8 +224,8 @@ func appendLine(b []byte, s string) []byte {
 // most of what saving them costs. A document without the prefix is the
 // plain text of an earlier version, read as it is.
 var (
-	cardEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
-	cardDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+	zstdEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	zstdDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 )
 
 // encodeCards returns the stored document of each card, made on every
@@ -239,7 +239,7 @@ func encodeCards(cards []*paved.Scorecard) []string {
 			var text, packed []byte
 			for i := w; i < len(cards); i += workers {
 				text = appendCard(text[:0], cards[i])
-				packed = cardEncoder.EncodeAll(text, packed[:0])
+				packed = zstdEncoder.EncodeAll(text, packed[:0])
 				docs[i] = "z" + base64.StdEncoding.EncodeToString(packed)
 			}
 		})
@@ -254,7 +254,7 @@ func decodeCard(c *paved.Scorecard, doc string) error {
 		if err != nil {
 			return fmt.Errorf("stored scorecard: %w", err)
 		}
-		text, err := cardDecoder.DecodeAll(packed, nil)
+		text, err := zstdDecoder.DecodeAll(packed, nil)
 		if err != nil {
 			return fmt.Errorf("stored scorecard: %w", err)
 		}

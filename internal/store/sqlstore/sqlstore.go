@@ -72,6 +72,8 @@ type Store struct {
 	levels facetCache
 	// decisionDocs are the decision documents already stored.
 	decisionDocs hashSet
+	// decisions is the open bucket of the decision log (decisionlog.go).
+	decisions decisionLog
 	// combos keeps the facet combinations read or committed (facetcombo.go).
 	combos facetCombos
 }

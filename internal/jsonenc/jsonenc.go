@@ -1,4 +1,5 @@
-package sqlstore
+// Package jsonenc encodes JSON fast, for paved's hot paths.
+package jsonenc
 
 import (
 	"encoding/json"
@@ -12,7 +13,7 @@ import (
 	"github.com/paved-dev/paved"
 )
 
-// The JSON encoder below exists for speed: saving a fleet encodes tens of
+// This encoder exists for speed: saving a fleet encodes tens of
 // thousands of facts documents and entity fields, and encoding/json's
 // reflection spent more time on them than SQLite spent storing them. It
 // handles the shapes decoded JSON and the domain types take (maps with
@@ -20,19 +21,19 @@ import (
 // encoding/json for anything else. Object keys are sorted, so equal values
 // encode to equal bytes, which lets an upsert skip rows that did not change.
 
-// appendJSON appends the JSON encoding of v to b.
-func appendJSON(b []byte, v any) ([]byte, error) {
+// Append appends the JSON encoding of v to b.
+func Append(b []byte, v any) ([]byte, error) {
 	switch v := v.(type) {
 	case nil:
 		return append(b, "null"...), nil
 	case string:
-		return appendJSONString(b, v), nil
+		return String(b, v), nil
 	case bool:
 		return strconv.AppendBool(b, v), nil
 	case float64:
-		return appendJSONFloat(b, v)
+		return Float(b, v)
 	case float32:
-		return appendJSONFloat(b, float64(v))
+		return Float(b, float64(v))
 	case int:
 		return strconv.AppendInt(b, int64(v), 10), nil
 	case int64:
@@ -42,7 +43,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	case uint64:
 		return strconv.AppendUint(b, v, 10), nil
 	case time.Time:
-		return appendJSONTime(b, v)
+		return Time(b, v)
 	case []string:
 		if v == nil {
 			return append(b, "null"...), nil
@@ -52,7 +53,7 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, s)
+			b = String(b, s)
 		}
 		return append(b, ']'), nil
 	case []any:
@@ -65,17 +66,17 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 				b = append(b, ',')
 			}
 			var err error
-			if b, err = appendJSON(b, e); err != nil {
+			if b, err = Append(b, e); err != nil {
 				return nil, err
 			}
 		}
 		return append(b, ']'), nil
 	case map[string]string:
-		return appendJSONObject(b, v, func(b []byte, s string) ([]byte, error) { return appendJSONString(b, s), nil })
+		return Object(b, v, func(b []byte, s string) ([]byte, error) { return String(b, s), nil })
 	case map[string]any:
-		return appendJSONObject(b, v, appendJSON)
+		return Object(b, v, Append)
 	case paved.Facts:
-		return appendJSONObject(b, v, appendJSONFact)
+		return Object(b, v, Fact)
 	}
 	out, err := json.Marshal(v)
 	if err != nil {
@@ -84,25 +85,25 @@ func appendJSON(b []byte, v any) ([]byte, error) {
 	return append(b, out...), nil
 }
 
-// appendJSONFact encodes f as encoding/json would, by its struct tags.
-func appendJSONFact(b []byte, f paved.Fact) ([]byte, error) {
+// Fact appends f as encoding/json would, by its struct tags.
+func Fact(b []byte, f paved.Fact) ([]byte, error) {
 	var err error
 	b = append(b, `{"namespace":`...)
-	b = appendJSONString(b, f.Namespace)
+	b = String(b, f.Namespace)
 	b = append(b, `,"value":`...)
-	if b, err = appendJSON(b, f.Value); err != nil {
+	if b, err = Append(b, f.Value); err != nil {
 		return nil, err
 	}
 	b = append(b, `,"source":`...)
-	b = appendJSONString(b, f.Source)
+	b = String(b, f.Source)
 	b = append(b, `,"collected_at":`...)
-	if b, err = appendJSONTime(b, f.CollectedAt); err != nil {
+	if b, err = Time(b, f.CollectedAt); err != nil {
 		return nil, err
 	}
 	return append(b, '}'), nil
 }
 
-func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
+func Time(b []byte, t time.Time) ([]byte, error) {
 	if y := t.Year(); y < 0 || y > 9999 {
 		return nil, fmt.Errorf("time %v: year outside of range [0,9999]", t)
 	}
@@ -111,16 +112,16 @@ func appendJSONTime(b []byte, t time.Time) ([]byte, error) {
 	return append(b, '"'), nil
 }
 
-func appendJSONFloat(b []byte, f float64) ([]byte, error) {
+func Float(b []byte, f float64) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, fmt.Errorf("unsupported value: %v", f)
 	}
 	return strconv.AppendFloat(b, f, 'g', -1, 64), nil
 }
 
-// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes
+// String appends s as a JSON string. Invalid UTF-8 becomes
 // U+FFFD, as encoding/json does.
-func appendJSONString(b []byte, s string) []byte {
+func String(b []byte, s string) []byte {
 	const hex = "0123456789abcdef"
 	b = append(b, '"')
 	start := 0
@@ -162,9 +163,9 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendJSONObject appends m as a JSON object with sorted keys, each value
+// Object appends m as a JSON object with sorted keys, each value
 // encoded by value; a nil map is null, as encoding/json writes it.
-func appendJSONObject[M ~map[string]V, V any](b []byte, m M, value func([]byte, V) ([]byte, error)) ([]byte, error) {
+func Object[M ~map[string]V, V any](b []byte, m M, value func([]byte, V) ([]byte, error)) ([]byte, error) {
 	if m == nil {
 		return append(b, "null"...), nil
 	}
@@ -173,7 +174,7 @@ func appendJSONObject[M ~map[string]V, V any](b []byte, m M, value func([]byte, 
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendJSONString(b, k)
+		b = String(b, k)
 		b = append(b, ':')
 		var err error
 		if b, err = value(b, m[k]); err != nil {

@@ -1,4 +1,4 @@
-package sqlstore
+package jsonenc
 
 import (
 	"encoding/json"
@@ -25,9 +25,9 @@ func TestAppendJSON(t *testing.T) {
 		paved.Facts(nil), paved.Facts{},
 	}
 	for _, v := range tests {
-		got, err := appendJSON(nil, v)
+		got, err := Append(nil, v)
 		if err != nil {
-			t.Errorf("appendJSON(%#v): %v", v, err)
+			t.Errorf("Append(%#v): %v", v, err)
 			continue
 		}
 		want, err := json.Marshal(v)
@@ -36,19 +36,19 @@ func TestAppendJSON(t *testing.T) {
 		}
 		var g, w any
 		if err := json.Unmarshal(got, &g); err != nil {
-			t.Errorf("appendJSON(%#v) = %s: invalid JSON: %v", v, got, err)
+			t.Errorf("Append(%#v) = %s: invalid JSON: %v", v, got, err)
 			continue
 		}
 		if err := json.Unmarshal(want, &w); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(g, w) {
-			t.Errorf("appendJSON(%#v) = %s, want the equivalent of %s", v, got, want)
+			t.Errorf("Append(%#v) = %s, want the equivalent of %s", v, got, want)
 		}
 	}
 	for _, v := range []any{math.NaN(), math.Inf(1), map[string]any{"f": func() {}}} {
-		if _, err := appendJSON(nil, v); err == nil {
-			t.Errorf("appendJSON(%T) succeeded, want an error", v)
+		if _, err := Append(nil, v); err == nil {
+			t.Errorf("Append(%T) succeeded, want an error", v)
 		}
 	}
 }

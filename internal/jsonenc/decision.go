@@ -1,0 +1,111 @@
+package jsonenc
+
+import (
+	"strconv"
+
+	"github.com/paved-dev/paved"
+)
+
+// The gate answers and records tens of thousands of decisions a second, so
+// a decision is encoded once, by hand: its content (DecisionContent) is
+// both the stored document and, behind the id, time and actor, the answer
+// (Decision).
+
+// Decision appends d as encoding/json would, by its struct tags (in
+// another order), using d.Content when it is set.
+func Decision(b []byte, d *paved.Decision) ([]byte, error) {
+	content := d.Content
+	if content == nil {
+		var err error
+		if content, err = DecisionContent(nil, d); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	b = append(b, `{"decision_id":`...)
+	b = String(b, d.ID)
+	b = append(b, `,"at":`...)
+	if b, err = Time(b, d.At); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"actor":`...)
+	b = String(b, d.Actor)
+	b = append(b, ',')
+	return append(b, content[1:]...), nil
+}
+
+// DecisionContent appends the JSON object of d's fields but ID, At and
+// Actor.
+func DecisionContent(b []byte, d *paved.Decision) ([]byte, error) {
+	var err error
+	b = append(b, `{"allow":`...)
+	b = strconv.AppendBool(b, d.Allow)
+	b = append(b, `,"reasons":`...)
+	if b, err = Append(b, d.Reasons); err != nil {
+		return nil, err
+	}
+	b = append(b, `,"required_approvals":`...)
+	if d.RequiredApprovals == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, a := range d.RequiredApprovals {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"approval_id":`...)
+			b = strconv.AppendInt(b, a.ApprovalID, 10)
+			b = append(b, `,"reason":`...)
+			b = String(b, a.Reason)
+			b = append(b, `,"approvers":`...)
+			b = String(b, a.Approvers)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"waivers_applied":`...)
+	if d.WaiversApplied == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, w := range d.WaiversApplied {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"waiver_id":`...)
+			b = strconv.AppendInt(b, w.WaiverID, 10)
+			b = append(b, `,"check":`...)
+			b = String(b, w.Check)
+			b = append(b, `,"expires_at":`...)
+			if b, err = Time(b, w.ExpiresAt); err != nil {
+				return nil, err
+			}
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	r := &d.Request
+	b = append(b, `,"request":{"service":`...)
+	b = String(b, r.Service)
+	if r.Version != "" {
+		b = append(b, `,"version":`...)
+		b = String(b, r.Version)
+	}
+	if r.Commit != "" {
+		b = append(b, `,"commit":`...)
+		b = String(b, r.Commit)
+	}
+	b = append(b, `,"environment":`...)
+	b = String(b, r.Environment)
+	if r.Requester != "" {
+		b = append(b, `,"requester":`...)
+		b = String(b, r.Requester)
+	}
+	b = append(b, `},"service":`...)
+	b = String(b, d.Service)
+	b = append(b, `,"inputs":`...)
+	if b, err = Append(b, d.Inputs); err != nil {
+		return nil, err
+	}
+	return append(b, '}'), nil
+}
