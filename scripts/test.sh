@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v git >/dev/null || need_apt+=(git)
 command -v python3 >/dev/null || need_apt+=(python3)
+# wrk, for the test of bench gate --load wrk.
+command -v wrk >/dev/null || need_apt+=(wrk)
 # The web pages are tested in a real headless Chromium (cmd/paved/browser_test.go);
 # Debian's package installs /usr/bin/chromium (about 2.5 minutes the first time).
 chromium=${PAVED_TEST_CHROMIUM:-}
@@ -28,7 +30,7 @@ fi
 # Here the browser tests must run: without Chromium they fail instead of
 # skipping. Their screenshots go to testdata-artifacts/browser/.
 export PAVED_TEST_CHROMIUM=${chromium:-/usr/bin/chromium}
-export PAVED_TEST_REQUIRE_BROWSER=1
+export PAVED_TEST_REQUIRE_BROWSER=1 PAVED_TEST_REQUIRE_WRK=1
 export PAVED_TEST_ARTIFACTS=${PAVED_TEST_ARTIFACTS:-$PWD/testdata-artifacts}
 echo "test: Chromium at $PAVED_TEST_CHROMIUM; artifacts in $PAVED_TEST_ARTIFACTS" >&2
 

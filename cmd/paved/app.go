@@ -33,6 +33,7 @@ type app struct {
 
 	configFile string
 	cpuProfile string
+	memProfile string
 	output     string
 	flags      *pflag.FlagSet
 	cfg        *config.Config

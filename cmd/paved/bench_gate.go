@@ -13,10 +13,12 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,11 +38,15 @@ type gateLoad struct {
 	P50ms     float64 `json:"p50_ms"`
 	P99ms     float64 `json:"p99_ms"`
 	MaxMs     float64 `json:"max_ms"`
+	// Sent counts the warm-up's requests too, for the server's CPU time
+	// per request.
+	Sent int `json:"sent"`
 }
 
 func (a *app) benchGateCommand() *cobra.Command {
 	var duration, warmup time.Duration
 	var concurrency int
+	var loader string
 	cmd := &cobra.Command{
 		Use:   "gate",
 		Short: "Gate decisions per second and latency over HTTP, the load from a separate process",
@@ -97,11 +103,24 @@ random services over keep-alive connections on loopback for --duration.`,
 				return err
 			}
 			fmt.Fprintf(a.stderr, "serving %d services at %s; load for %s with %d connections …\n", len(names), base, duration, concurrency)
-			child := exec.CommandContext(ctx, self, "bench", "gate-load", "--url", base, "--services-file", f.Name(),
-				"--duration", duration.String(), "--warmup", warmup.String(), "--concurrency", fmt.Sprint(concurrency))
-			child.Env = append(os.Environ(), "PAVED_TOKEN="+secret)
-			child.Stderr = a.stderr
-			out, err := child.Output()
+			cpu0 := processCPU(syscall.RUSAGE_SELF)
+			var load gateLoad
+			if loader == "wrk" {
+				load, err = runWrk(ctx, a, base, f.Name(), secret, warmup, duration, concurrency)
+			} else {
+				child := exec.CommandContext(ctx, self, "bench", "gate-load", "--url", base, "--services-file", f.Name(),
+					"--duration", duration.String(), "--warmup", warmup.String(), "--concurrency", fmt.Sprint(concurrency))
+				child.Env = append(os.Environ(), "PAVED_TOKEN="+secret)
+				child.Stderr = a.stderr
+				var out []byte
+				if out, err = child.Output(); err == nil {
+					if err = json.Unmarshal(out, &load); err != nil {
+						err = fmt.Errorf("output: %w", err)
+					}
+				}
+			}
+			cpu := processCPU(syscall.RUSAGE_SELF) - cpu0
+			loadCPU := processCPU(syscall.RUSAGE_CHILDREN)
 			cancel() // stop serving, and wait for it, before the store closes
 			if serr := <-errc; serr != nil && err == nil {
 				err = serr
@@ -109,22 +128,20 @@ random services over keep-alive connections on loopback for --duration.`,
 			if err != nil {
 				return fmt.Errorf("load generator: %w", err)
 			}
-			var load gateLoad
-			if err := json.Unmarshal(out, &load); err != nil {
-				return fmt.Errorf("load generator output: %w", err)
-			}
 			rows := []benchRow{
 				{"gate decisions per second (HTTP, loopback)", load.PerSecond, "/s", "≥ 20,000"},
 				{"  p50 latency (ms)", load.P50ms, "ms", ""},
 				{"  p99 latency (ms)", load.P99ms, "ms", "≤ 2"},
 				{"  max latency (ms)", load.MaxMs, "ms", ""},
 				{fmt.Sprintf("  requests (errors %d, allowed %d)", load.Errors, load.Allowed), float64(load.Requests), "", ""},
+				{"  server CPU per request (µs)", cpu.Seconds() * 1e6 / float64(max(1, load.Sent)), "µs", ""},
+				{"  load generator CPU per request (µs)", loadCPU.Seconds() * 1e6 / float64(max(1, load.Sent)), "µs", ""},
 				{"  services loaded", float64(len(names)), "", ""},
 			}
 			if a.output == "json" {
 				return a.printJSON(map[string]any{"machine": machine(), "rows": rows})
 			}
-			fmt.Fprintf(a.stdout, "machine: %s · database: %s · %d connections\n", machine(), st.Dialect(), concurrency)
+			fmt.Fprintf(a.stdout, "machine: %s · database: %s · %d connections · load from %s\n", machine(), st.Dialect(), concurrency, loader)
 			t := newTable(a.stdout)
 			t.row("BENCHMARK", "VALUE", "UNIT", "TARGET")
 			for _, r := range rows {
@@ -136,7 +153,68 @@ random services over keep-alive connections on loopback for --duration.`,
 	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to measure the load")
 	cmd.Flags().DurationVar(&warmup, "warmup", 2*time.Second, "how long to load the server, unmeasured, first")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 32, "concurrent connections")
+	cmd.Flags().StringVar(&loader, "load", "paved", "load generator: paved (its own, in a child process) or wrk (installed, e.g. apt-get install wrk)")
 	return cmd
+}
+
+// wrkScript makes wrk ask for production decisions of random services, as
+// paved's own load generator does, and print its figures as JSON.
+const wrkScript = `
+local reqs = {}
+local headers = {["Host"] = os.getenv("PAVED_BENCH_HOST"), ["Authorization"] = "Bearer " .. os.getenv("PAVED_TOKEN"),
+  ["Content-Type"] = "application/json"}
+for name in io.lines(os.getenv("PAVED_BENCH_SERVICES")) do
+  reqs[#reqs + 1] = wrk.format("POST", "/api/v1/gate/decisions", headers,
+    '{"service":"' .. name .. '","version":"1.0.0","environment":"production"}')
+end
+local n = 0
+function setup(thread) n = n + 1; thread:set("id", n) end
+function init(args) math.randomseed(7 + (id or 0)) end
+function request() return reqs[math.random(#reqs)] end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('{"requests":%d,"errors":%d,"seconds":%f,"p50_ms":%f,"p99_ms":%f,"max_ms":%f}\n',
+    summary.requests, e.connect + e.read + e.write + e.status + e.timeout, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end
+`
+
+// runWrk loads the server with wrk (one thread per core) for warmup,
+// unmeasured, then for duration.
+func runWrk(ctx context.Context, a *app, base, servicesFile, token string, warmup, duration time.Duration, connections int) (gateLoad, error) {
+	var load gateLoad
+	script, err := os.CreateTemp("", "paved-bench-*.lua")
+	if err != nil {
+		return load, err
+	}
+	defer os.Remove(script.Name())
+	if _, err := script.WriteString(wrkScript); err != nil {
+		return load, err
+	}
+	script.Close()
+	threads := min(connections, runtime.NumCPU())
+	var sent int
+	for _, d := range []time.Duration{warmup, duration} {
+		if d <= 0 {
+			continue
+		}
+		wrk := exec.CommandContext(ctx, "wrk", "-t", fmt.Sprint(threads), "-c", fmt.Sprint(connections),
+			"-d", fmt.Sprintf("%ds", max(1, int(d.Round(time.Second).Seconds()))), "-s", script.Name(), base+"/api/v1/gate/decisions")
+		wrk.Env = append(os.Environ(), "PAVED_TOKEN="+token, "PAVED_BENCH_SERVICES="+servicesFile, "PAVED_BENCH_HOST="+strings.TrimPrefix(base, "http://"))
+		wrk.Stderr = a.stderr
+		out, err := wrk.Output()
+		if err != nil {
+			return load, fmt.Errorf("wrk: %w", err)
+		}
+		i := bytes.LastIndex(out, []byte("\n{"))
+		if err := json.Unmarshal(out[i+1:], &load); err != nil {
+			return load, fmt.Errorf("wrk output %q: %w", out, err)
+		}
+		sent += load.Requests
+	}
+	load.PerSecond, load.Sent = float64(load.Requests)/max(load.Seconds, 1e-9), sent
+	load.Allowed = -1 // wrk does not read the answers
+	return load, nil
 }
 
 // benchGateLoadCommand is the load generator bench gate runs in a child
@@ -171,7 +249,7 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 			}
 			var mu sync.Mutex
 			var latencies []time.Duration
-			var errs, allowed int
+			var errs, allowed, sent int
 			var firstErr error
 			// Answers during the warm-up are not counted: the first
 			// answers of a fresh server include one-time work (each denied
@@ -183,7 +261,7 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 				wg.Go(func() {
 					rng := rand.New(rand.NewPCG(uint64(w), 7))
 					var mine []time.Duration
-					var myErrs, myAllowed int
+					var myErrs, myAllowed, mySent int
 					var conn *rawHTTP
 					for time.Now().Before(deadline) {
 						if conn == nil {
@@ -199,6 +277,7 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 						}
 						t0 := time.Now()
 						status, body, err := conn.do(requests[rng.IntN(len(requests))])
+						mySent++
 						if err != nil {
 							myErrs++
 							conn.close()
@@ -227,6 +306,7 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 					latencies = append(latencies, mine...)
 					errs += myErrs
 					allowed += myAllowed
+					sent += mySent
 					mu.Unlock()
 				})
 			}
@@ -243,7 +323,7 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 				return float64(latencies[min(len(latencies)-1, int(q*float64(len(latencies))))].Microseconds()) / 1000
 			}
 			return json.NewEncoder(a.stdout).Encode(gateLoad{Requests: len(latencies), Errors: errs, Allowed: allowed, Seconds: elapsed,
-				PerSecond: float64(len(latencies)) / elapsed, P50ms: ms(0.50), P99ms: ms(0.99), MaxMs: ms(1)})
+				PerSecond: float64(len(latencies)) / elapsed, P50ms: ms(0.50), P99ms: ms(0.99), MaxMs: ms(1), Sent: sent})
 		},
 	}
 	cmd.Flags().StringVar(&base, "url", "", "server URL")
@@ -310,4 +390,14 @@ func (h *rawHTTP) do(req []byte) (int, []byte, error) {
 		return 0, nil, err
 	}
 	return status, body, nil
+}
+
+// processCPU is the user and system time this process (RUSAGE_SELF) or
+// its children that ended (RUSAGE_CHILDREN) have used.
+func processCPU(who int) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(who, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -1,13 +1,20 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // The gate bench's load generator speaks just enough HTTP/1.1: answers read
@@ -57,5 +64,42 @@ func TestRawHTTP(t *testing.T) {
 	}
 	if _, _, err := c.do(req("/chunked")); err == nil || !strings.Contains(err.Error(), "Content-Length") {
 		t.Errorf("a chunked answer: %v, want an error naming Content-Length", err)
+	}
+}
+
+// bench gate --load wrk drives wrk with a script that asks for decisions
+// of the listed services with the token, and reads its figures back.
+func TestWrkLoad(t *testing.T) {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		if os.Getenv("PAVED_TEST_REQUIRE_WRK") == "1" {
+			t.Fatal("wrk is not installed; PAVED_TEST_REQUIRE_WRK=1 makes this a failure")
+		}
+		t.Skip("wrk is not installed (apt-get install wrk)")
+	}
+	var asked, wrong atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Service, Version, Environment string }
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || r.Method != http.MethodPost || r.URL.Path != "/api/v1/gate/decisions" ||
+			r.Header.Get("Authorization") != "Bearer secret" || !strings.HasPrefix(req.Service, "svc-") || req.Environment != "production" {
+			wrong.Add(1)
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		asked.Add(1)
+		fmt.Fprint(w, `{"allow":true}`)
+	}))
+	defer srv.Close()
+	services := filepath.Join(t.TempDir(), "services")
+	if err := os.WriteFile(services, []byte("svc-a\nsvc-b\nsvc-c"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := &app{getenv: os.Getenv, stdout: io.Discard, stderr: io.Discard}
+	load, err := runWrk(context.Background(), a, srv.URL, services, "secret", time.Second, time.Second, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wrong.Load() != 0 || load.Errors != 0 || load.Requests == 0 || load.Sent <= load.Requests || int64(load.Sent) > asked.Load() ||
+		load.PerSecond <= 0 || load.P99ms <= 0 {
+		t.Errorf("wrk: %+v; the server answered %d and refused %d", load, asked.Load(), wrong.Load())
 	}
 }

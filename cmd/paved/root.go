@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 
@@ -35,6 +36,15 @@ data directory, or --config) > defaults. See 'paved config'.`,
 				}
 				a.closers = append(a.closers, func() { pprof.StopCPUProfile(); f.Close() })
 			}
+			if a.memProfile != "" {
+				runtime.MemProfileRate = 64 << 10
+				a.closers = append(a.closers, func() {
+					if f, err := os.Create(a.memProfile); err == nil {
+						_ = pprof.Lookup("allocs").WriteTo(f, 0)
+						f.Close()
+					}
+				})
+			}
 			return a.loadConfig(cmd)
 		},
 	}
@@ -43,6 +53,8 @@ data directory, or --config) > defaults. See 'paved config'.`,
 	pf.StringVarP(&a.output, "output", "o", "text", "output format of read commands: text (or table) or json (reports also csv)")
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file")
 	_ = pf.MarkHidden("cpuprofile")
+	pf.StringVar(&a.memProfile, "memprofile", "", "write a profile of the command's allocations to this file")
+	_ = pf.MarkHidden("memprofile")
 	for _, s := range config.Settings {
 		usage := fmt.Sprintf("%s (env %s)", s.Usage, s.Env())
 		switch s.Key {

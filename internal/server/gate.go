@@ -60,7 +60,7 @@ func (s *Server) handleGateDecision(w http.ResponseWriter, r *http.Request) erro
 func (s *Server) handleGateDecisionGet(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.Store.DecisionGet(r.Context(), r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
-		return paved.Errorf(paved.ENOTFOUND, "No decision %q (decisions are recorded within about 20 ms of being made).", r.PathValue("id"))
+		return paved.Errorf(paved.ENOTFOUND, "No decision %q (decisions are recorded within about 100 ms of being made).", r.PathValue("id"))
 	} else if err != nil {
 		return err
 	}

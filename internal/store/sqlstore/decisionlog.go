@@ -42,11 +42,13 @@ const (
 	blockPlain = "jsonl"      // decisions migrated from rows
 )
 
-// decisionLog is this store's open bucket.
+// decisionLog is this store's open bucket, and the buffer its blocks are
+// encoded in.
 type decisionLog struct {
 	mu     sync.Mutex // held across a write, so that buckets count right
 	bucket int64
 	rows   int
+	lines  []byte
 }
 
 // decisionRecord is one line of a block: what differs between decisions
@@ -107,8 +109,10 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 	if len(ds) == 0 {
 		return nil
 	}
+	s.decisions.mu.Lock()
+	defer s.decisions.mu.Unlock()
 	var docArgs []any
-	var lines []byte
+	lines := s.decisions.lines[:0]
 	seen := map[string]bool{}
 	services := make([]string, 0, len(ds))
 	first, last := ds[0].ID, ds[0].ID
@@ -133,9 +137,7 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 	slices.Sort(services)
 	services = slices.Compact(services)
 	records := zstdEncoder.EncodeAll(lines, nil)
-
-	s.decisions.mu.Lock()
-	defer s.decisions.mu.Unlock()
+	s.decisions.lines = lines
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return s.err(err, "store decisions")
