@@ -66,6 +66,8 @@ func BenchmarkScanResultSaveMany(b *testing.B)    { storetest.BenchmarkScanResul
 func BenchmarkCatalogResolutionSave(b *testing.B) { storetest.BenchmarkCatalogResolutionSave(b, open) }
 func BenchmarkEntityList(b *testing.B)            { storetest.BenchmarkEntityList(b, open) }
 func BenchmarkEntityFacets(b *testing.B)          { storetest.BenchmarkEntityFacets(b, open) }
+func BenchmarkDecisionInsertMany(b *testing.B)    { storetest.BenchmarkDecisionInsertMany(b, open) }
+func BenchmarkDecisionList(b *testing.B)          { storetest.BenchmarkDecisionList(b, open) }
 
 func TestDecisionLogMigration(t *testing.T) {
 	t.Parallel()

@@ -64,6 +64,8 @@ func BenchmarkScanResultSaveMany(b *testing.B)    { storetest.BenchmarkScanResul
 func BenchmarkCatalogResolutionSave(b *testing.B) { storetest.BenchmarkCatalogResolutionSave(b, open) }
 func BenchmarkEntityList(b *testing.B)            { storetest.BenchmarkEntityList(b, open) }
 func BenchmarkEntityFacets(b *testing.B)          { storetest.BenchmarkEntityFacets(b, open) }
+func BenchmarkDecisionInsertMany(b *testing.B)    { storetest.BenchmarkDecisionInsertMany(b, open) }
+func BenchmarkDecisionList(b *testing.B)          { storetest.BenchmarkDecisionList(b, open) }
 
 // TestFacetCombosMigrationFillsExistingRows takes a catalog back to before
 // migration 00012 (no facet combinations) and up again, as an upgrade

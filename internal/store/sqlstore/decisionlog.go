@@ -34,6 +34,10 @@ const (
 	// decisionBucketRows is how many index rows a bucket takes before the
 	// recorder opens the next.
 	decisionBucketRows = 20_000
+	// decisionBlockSize bounds the decisions in a block, and so what
+	// finding one decision decodes: a batch of thousands is stored as
+	// several blocks, in the order the decisions were made.
+	decisionBlockSize = 256
 	// decisionIDSpan bounds how long before its last decision a block's
 	// first was made: the recorder writes every 100 ms.
 	decisionIDSpan = time.Hour
@@ -104,7 +108,8 @@ func documentOf(d *paved.Decision) (doc []byte, hash string, err error) {
 	return doc, hex.EncodeToString(sum[:16]), nil
 }
 
-// DecisionInsertMany stores a batch of decisions as one block.
+// DecisionInsertMany stores a batch of decisions as blocks, in one
+// transaction.
 func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) error {
 	if len(ds) == 0 {
 		return nil
@@ -112,11 +117,9 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 	s.decisions.mu.Lock()
 	defer s.decisions.mu.Unlock()
 	var docArgs []any
-	lines := s.decisions.lines[:0]
+	hashes := make([]string, len(ds))
 	seen := map[string]bool{}
-	services := make([]string, 0, len(ds))
-	first, last := ds[0].ID, ds[0].ID
-	for _, d := range ds {
+	for i, d := range ds {
 		doc, hash, err := documentOf(d)
 		if err != nil {
 			return err
@@ -125,19 +128,8 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 			docArgs = append(docArgs, hash, string(doc))
 		}
 		seen[hash] = true
-		r := decisionRecord{ID: d.ID, At: d.At, Service: d.Service, Version: d.Request.Target(), Environment: d.Request.Environment,
-			Allow: d.Allow, Actor: d.Actor, Requester: d.Request.Requester, Document: hash}
-		if lines, err = appendRecord(lines, &r); err != nil {
-			return fmt.Errorf("decision %s: encode: %w", d.ID, err)
-		}
-		lines = append(lines, '\n')
-		services = append(services, d.Service)
-		first, last = min(first, d.ID), max(last, d.ID)
+		hashes[i] = hash
 	}
-	slices.Sort(services)
-	services = slices.Compact(services)
-	records := zstdEncoder.EncodeAll(lines, nil)
-	s.decisions.lines = lines
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
 		return s.err(err, "store decisions")
@@ -148,29 +140,48 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 	if err := w.bulk(ctx, decisionDocumentInsert, docArgs, nil); err != nil {
 		return s.err(err, "store decision documents")
 	}
-	var block int64
-	if err := tx.QueryRowContext(ctx, s.rebind(`INSERT INTO decision_blocks (first_id, last_id, count, encoding, records)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`), first, last, len(ds), blockZstd, records).Scan(&block); err != nil {
-		return s.err(err, "store decisions")
-	}
 	bucket, rows := s.decisions.bucket, s.decisions.rows
-	if bucket == 0 || rows >= decisionBucketRows {
-		bucket, rows = block, 0
-		if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO decision_buckets (id) VALUES (?)`), bucket); err != nil {
+	var index []any
+	for start := 0; start < len(ds); start += decisionBlockSize {
+		end := min(len(ds), start+decisionBlockSize)
+		lines := s.decisions.lines[:0]
+		services := make([]string, 0, end-start)
+		first, last := ds[start].ID, ds[start].ID
+		for i, d := range ds[start:end] {
+			r := decisionRecord{ID: d.ID, At: d.At, Service: d.Service, Version: d.Request.Target(), Environment: d.Request.Environment,
+				Allow: d.Allow, Actor: d.Actor, Requester: d.Request.Requester, Document: hashes[start+i]}
+			if lines, err = appendRecord(lines, &r); err != nil {
+				return fmt.Errorf("decision %s: encode: %w", d.ID, err)
+			}
+			lines = append(lines, '\n')
+			services = append(services, d.Service)
+			first, last = min(first, d.ID), max(last, d.ID)
+		}
+		s.decisions.lines = lines
+		var block int64
+		if err := tx.QueryRowContext(ctx, s.rebind(`INSERT INTO decision_blocks (first_id, last_id, count, encoding, records)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`), first, last, end-start, blockZstd, zstdEncoder.EncodeAll(lines, nil)).Scan(&block); err != nil {
 			return s.err(err, "store decisions")
 		}
+		if bucket == 0 || rows >= decisionBucketRows {
+			bucket, rows = block, 0
+			if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO decision_buckets (id) VALUES (?)`), bucket); err != nil {
+				return s.err(err, "store decisions")
+			}
+		}
+		slices.Sort(services)
+		for _, svc := range slices.Compact(services) {
+			index = append(index, bucket, svc, block)
+			rows++
+		}
 	}
-	args := make([]any, 0, 3*len(services))
-	for _, svc := range services {
-		args = append(args, bucket, svc, block)
-	}
-	if err := w.bulk(ctx, decisionServiceInsert, args, nil); err != nil {
+	if err := w.bulk(ctx, decisionServiceInsert, index, nil); err != nil {
 		return s.err(err, "store decisions")
 	}
 	if err := tx.Commit(); err != nil {
 		return s.err(err, "store decisions")
 	}
-	s.decisions.bucket, s.decisions.rows = bucket, rows+len(services)
+	s.decisions.bucket, s.decisions.rows = bucket, rows
 	for h := range seen {
 		s.decisionDocs.add(h)
 	}
@@ -363,7 +374,13 @@ func (s *Store) DecisionList(ctx context.Context, p *store.DecisionListParams) (
 		// The service's blocks, bucket by bucket, newest first.
 		bucket, block := int64(1<<63-1), int64(1<<63-1)
 		for len(found) < limit {
-			ids, err := s.serviceBlocks(ctx, *p.Service, bucket, block, page)
+			// Each of the service's blocks holds one of its decisions at
+			// least: without other filters, read no more than are missing.
+			n := page
+			if p.Environment == nil && p.Allow == nil {
+				n = min(page, limit-len(found))
+			}
+			ids, err := s.serviceBlocks(ctx, *p.Service, bucket, block, n)
 			if err != nil {
 				return nil, s.err(err, "list decisions")
 			}
@@ -378,7 +395,7 @@ func (s *Store) DecisionList(ctx context.Context, p *store.DecisionListParams) (
 			if err := take(blocks); err != nil {
 				return nil, s.err(err, "list decisions")
 			}
-			if len(ids) < page {
+			if len(ids) < n {
 				break
 			}
 		}
@@ -394,9 +411,11 @@ func (s *Store) DecisionList(ctx context.Context, p *store.DecisionListParams) (
 // serviceBlocks returns up to n (bucket, block) pairs of a service's
 // blocks before (bucket, block), newest first.
 func (s *Store) serviceBlocks(ctx context.Context, service string, bucket, block int64, n int) ([][2]int64, error) {
+	// CROSS JOIN keeps SQLite's loop over buckets outside, seeking the
+	// service in each, newest first; left to choose, it scanned the index.
 	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT s.bucket, s.block FROM decision_buckets b
-		JOIN decision_services s ON s.bucket = b.id AND s.service = ?
-		WHERE b.id < ? OR (b.id = ? AND s.block < ?)
+		CROSS JOIN decision_services s ON s.bucket = b.id AND s.service = ?
+		WHERE b.id <= ? AND (b.id < ? OR s.block < ?)
 		ORDER BY b.id DESC, s.block DESC LIMIT `+fmt.Sprint(n)), service, bucket, bucket, block)
 	if err != nil {
 		return nil, err
