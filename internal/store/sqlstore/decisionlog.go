@@ -414,8 +414,8 @@ func (s *Store) serviceBlocks(ctx context.Context, service string, bucket, block
 	// CROSS JOIN keeps SQLite's loop over buckets outside, seeking the
 	// service in each, newest first; left to choose, it scanned the index.
 	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT s.bucket, s.block FROM decision_buckets b
-		CROSS JOIN decision_services s ON s.bucket = b.id AND s.service = ?
-		WHERE b.id <= ? AND (b.id < ? OR s.block < ?)
+		CROSS JOIN decision_services s
+		WHERE s.bucket = b.id AND s.service = ? AND b.id <= ? AND (b.id < ? OR s.block < ?)
 		ORDER BY b.id DESC, s.block DESC LIMIT `+fmt.Sprint(n)), service, bucket, bucket, block)
 	if err != nil {
 		return nil, err
