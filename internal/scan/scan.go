@@ -284,17 +284,32 @@ func (s *Scanner) Run(ctx context.Context, refs []source.Ref, discovery []paved.
 	}()
 	go func() { wg.Wait(); close(results) }()
 
+	// Batches are saved by a goroutine of their own while inspection goes
+	// on: on PostgreSQL a batch's round trips would otherwise leave the
+	// cores idle (measured: a third of the cold scan's wall time). One
+	// batch waits while another saves; inspection waits behind them.
 	var batch []*store.ScanResult
 	var saveErr error
+	saveQ := make(chan []*store.ScanResult, 1)
+	saved := make(chan struct{})
+	go func() {
+		defer close(saved)
+		for b := range saveQ {
+			if saveErr != nil {
+				continue
+			}
+			if err := s.Store.ScanResultSaveMany(ctx, b); err != nil {
+				saveErr = fmt.Errorf("saving scan results: %w", err)
+				cancel()
+			}
+		}
+	}()
 	flush := func() {
-		if len(batch) == 0 || saveErr != nil {
+		if len(batch) == 0 {
 			return
 		}
-		if err := s.Store.ScanResultSaveMany(ctx, batch); err != nil {
-			saveErr = fmt.Errorf("saving scan results: %w", err)
-			cancel()
-		}
-		batch = batch[:0]
+		saveQ <- batch
+		batch = nil
 	}
 	done := 0
 	for o := range results {
@@ -325,6 +340,8 @@ func (s *Scanner) Run(ctx context.Context, refs []source.Ref, discovery []paved.
 		}
 	}
 	flush()
+	close(saveQ)
+	<-saved
 	if saveErr != nil {
 		return nil, saveErr
 	}
