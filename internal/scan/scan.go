@@ -7,6 +7,7 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,9 @@ type Scanner struct {
 	// Grade, if set, grades the components of the repositories a run
 	// changed, once the catalog is resolved (nil: every component).
 	Grade func(ctx context.Context, repositories []string) (*scorecard.GradeSummary, error)
+
+	// saveBatch is how many results are saved together (default 200).
+	saveBatch int
 }
 
 // Inspect scans one repository. lastHead is the HEAD of its last good scan
@@ -331,7 +335,7 @@ func (s *Scanner) Run(ctx context.Context, refs []source.Ref, discovery []paved.
 		}
 		if o.res != nil {
 			batch = append(batch, o.res)
-			if len(batch) >= 200 {
+			if len(batch) >= cmp.Or(s.saveBatch, 200) {
 				flush()
 			}
 		}

@@ -3,10 +3,13 @@ package scan
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -392,4 +395,50 @@ func ptrs(ps []paved.Problem) []*paved.Problem {
 		out[i] = &ps[i]
 	}
 	return out
+}
+
+// failingSaves is the real store, but its saves fail after the first few,
+// as a database that stops taking writes mid-scan.
+type failingSaves struct {
+	store.Store
+	ok    int
+	calls atomic.Int32
+}
+
+func (s *failingSaves) ScanResultSaveMany(ctx context.Context, rs []*store.ScanResult) error {
+	if int(s.calls.Add(1)) > s.ok {
+		return errors.New("disk I/O error")
+	}
+	return s.Store.ScanResultSaveMany(ctx, rs)
+}
+
+// A save that fails ends the run with its error, while batches wait
+// behind it and workers are mid-inspection: nothing hangs.
+func TestFailedSaveEndsTheRun(t *testing.T) {
+	f := newFixture(t)
+	for i := range 6 {
+		commit(t, f.root, fmt.Sprintf("svc-%d", i), map[string]string{"README.md": "x"})
+	}
+	st := &failingSaves{Store: f.st, ok: 1}
+	f.sc.Store, f.sc.saveBatch = st, 1
+	refs, problems, err := source.Discover(f.root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.sc.Run(context.Background(), refs, problems, Options{Workers: 2})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "saving scan results: disk I/O error") {
+			t.Errorf("Run = %v, want the failed save", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run did not end after a failed save")
+	}
+	if n := st.calls.Load(); n < 2 {
+		t.Errorf("%d saves, want the first to succeed and the second to fail", n)
+	}
 }
