@@ -61,6 +61,8 @@ catalog of --entities entities and measures list/filter/facet queries.`,
 			if err != nil {
 				return err
 			}
+			// The scans run with the collector paved scan sets.
+			defer scanMemory()()
 			var rows []benchRow
 			add := func(name string, v float64, unit, target string) {
 				rows = append(rows, benchRow{name, v, unit, target})
