@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -81,8 +80,6 @@ catalog of --entities entities and measures list/filter/facet queries.`,
 				return err
 			}
 			sc := a.scanner(st)
-			// The same collector setting as paved scan (see scan.go).
-			defer debug.SetGCPercent(debug.SetGCPercent(400))
 			runtime.GC()
 			start := time.Now()
 			var sum *scan.Summary

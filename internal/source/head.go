@@ -18,7 +18,7 @@ import (
 // mirror's HEAD names the default branch).
 func Head(ref Ref) (branch, commit string, err error) {
 	common := commonDir(ref.GitDir)
-	if b, err := os.ReadFile(filepath.Join(common, "refs", "remotes", "origin", "HEAD")); err == nil {
+	if b, err := readSmallFile(filepath.Join(common, "refs", "remotes", "origin", "HEAD")); err == nil {
 		if target, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "ref: refs/remotes/origin/"); ok {
 			if c, err := resolveRef(common, "refs/heads/"+target); err == nil {
 				return target, c, nil
@@ -28,7 +28,7 @@ func Head(ref Ref) (branch, commit string, err error) {
 			}
 		}
 	}
-	b, err := os.ReadFile(filepath.Join(ref.GitDir, "HEAD"))
+	b, err := readSmallFile(filepath.Join(ref.GitDir, "HEAD"))
 	if err != nil {
 		return "", "", fmt.Errorf("reading HEAD: %w", err)
 	}
@@ -67,7 +67,7 @@ func commonDir(gitdir string) string {
 // resolveRef follows a ref name to a commit through loose refs, then packed-refs.
 func resolveRef(gitdir, name string) (string, error) {
 	for range 5 { // symbolic refs may chain; git itself stops at 5
-		b, err := os.ReadFile(filepath.Join(gitdir, filepath.FromSlash(name)))
+		b, err := readSmallFile(filepath.Join(gitdir, filepath.FromSlash(name)))
 		if err == nil {
 			v := strings.TrimSpace(string(b))
 			if next, ok := strings.CutPrefix(v, "ref: "); ok {
