@@ -45,44 +45,31 @@ func DecisionContent(b []byte, d *paved.Decision) ([]byte, error) {
 		return nil, err
 	}
 	b = append(b, `,"required_approvals":`...)
-	if d.RequiredApprovals == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, a := range d.RequiredApprovals {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"approval_id":`...)
-			b = strconv.AppendInt(b, a.ApprovalID, 10)
-			b = append(b, `,"reason":`...)
-			b = String(b, a.Reason)
-			b = append(b, `,"approvers":`...)
-			b = String(b, a.Approvers)
-			b = append(b, '}')
-		}
-		b = append(b, ']')
+	if b, err = array(b, d.RequiredApprovals, func(b []byte, a *paved.RequiredApproval) ([]byte, error) {
+		b = append(b, `{"approval_id":`...)
+		b = strconv.AppendInt(b, a.ApprovalID, 10)
+		b = append(b, `,"reason":`...)
+		b = String(b, a.Reason)
+		b = append(b, `,"approvers":`...)
+		b = String(b, a.Approvers)
+		return append(b, '}'), nil
+	}); err != nil {
+		return nil, err
 	}
 	b = append(b, `,"waivers_applied":`...)
-	if d.WaiversApplied == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, w := range d.WaiversApplied {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"waiver_id":`...)
-			b = strconv.AppendInt(b, w.WaiverID, 10)
-			b = append(b, `,"check":`...)
-			b = String(b, w.Check)
-			b = append(b, `,"expires_at":`...)
-			if b, err = Time(b, w.ExpiresAt); err != nil {
-				return nil, err
-			}
-			b = append(b, '}')
+	if b, err = array(b, d.WaiversApplied, func(b []byte, w *paved.WaiverApplied) ([]byte, error) {
+		b = append(b, `{"waiver_id":`...)
+		b = strconv.AppendInt(b, w.WaiverID, 10)
+		b = append(b, `,"check":`...)
+		b = String(b, w.Check)
+		b = append(b, `,"expires_at":`...)
+		b, err := Time(b, w.ExpiresAt)
+		if err != nil {
+			return nil, err
 		}
-		b = append(b, ']')
+		return append(b, '}'), nil
+	}); err != nil {
+		return nil, err
 	}
 	r := &d.Request
 	b = append(b, `,"request":{"service":`...)
@@ -108,4 +95,23 @@ func DecisionContent(b []byte, d *paved.Decision) ([]byte, error) {
 		return nil, err
 	}
 	return append(b, '}'), nil
+}
+
+// array appends items as a JSON array, each by item; nil is null, as
+// encoding/json writes it.
+func array[T any](b []byte, items []T, item func([]byte, *T) ([]byte, error)) ([]byte, error) {
+	if items == nil {
+		return append(b, "null"...), nil
+	}
+	b = append(b, '[')
+	for i := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		var err error
+		if b, err = item(b, &items[i]); err != nil {
+			return nil, err
+		}
+	}
+	return append(b, ']'), nil
 }
