@@ -95,3 +95,18 @@ func TestDecisionLogMigration(t *testing.T) {
 		return st
 	})
 }
+
+func TestDecisionLogReplicas(t *testing.T) {
+	t.Parallel()
+	dbURL := freshDatabase(t)
+	var stores []store.Store
+	for range 2 {
+		s, err := postgres.Open(context.Background(), dbURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	storetest.DecisionLogReplicas(t, stores[0], stores[1])
+}

@@ -162,3 +162,18 @@ func TestDecisionLogMigration(t *testing.T) {
 		return st
 	})
 }
+
+func TestDecisionLogReplicas(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "paved.db")
+	var stores []store.Store
+	for range 2 {
+		s, err := sqlite.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	storetest.DecisionLogReplicas(t, stores[0], stores[1])
+}

@@ -165,9 +165,11 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 		}
 		if bucket == 0 || rows >= decisionBucketRows {
 			bucket, rows = block, 0
-			if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO decision_buckets (id) VALUES (?)`), bucket); err != nil {
+			if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO decision_buckets (id, last_block) VALUES (?, ?)`), bucket, block); err != nil {
 				return s.err(err, "store decisions")
 			}
+		} else if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE decision_buckets SET last_block = ? WHERE id = ?`), block, bucket); err != nil {
+			return s.err(err, "store decisions")
 		}
 		slices.Sort(services)
 		for _, svc := range slices.Compact(services) {
@@ -322,9 +324,8 @@ func (s *Store) DecisionGet(ctx context.Context, id string) (*paved.Decision, er
 }
 
 // DecisionList returns decisions matching p, newest first. It reads blocks
-// newest first until it has the limit, so a decision in an older block
-// than a newer one's (two replicas writing at once) may be left out of a
-// full page for one a batch (100 ms) older.
+// newest first until it has the limit; block ids follow commit order, so
+// across replicas recording at once the order holds to a batch (100 ms).
 func (s *Store) DecisionList(ctx context.Context, p *store.DecisionListParams) ([]*paved.Decision, error) {
 	limit := limitOr(p.Limit, 100)
 	var want []byte
@@ -371,8 +372,8 @@ func (s *Store) DecisionList(ctx context.Context, p *store.DecisionListParams) (
 			before = blocks[len(blocks)-1].id
 		}
 	} else {
-		// The service's blocks, bucket by bucket, newest first.
-		bucket, block := int64(1<<63-1), int64(1<<63-1)
+		// The service's blocks, newest first.
+		before := int64(1<<63 - 1)
 		for len(found) < limit {
 			// Each of the service's blocks holds one of its decisions at
 			// least: without other filters, read no more than are missing.
@@ -380,14 +381,14 @@ func (s *Store) DecisionList(ctx context.Context, p *store.DecisionListParams) (
 			if p.Environment == nil && p.Allow == nil {
 				n = min(page, limit-len(found))
 			}
-			ids, err := s.serviceBlocks(ctx, *p.Service, bucket, block, n)
+			ids, err := s.serviceBlocks(ctx, *p.Service, before, n)
 			if err != nil {
 				return nil, s.err(err, "list decisions")
 			}
 			if len(ids) == 0 {
 				break
 			}
-			bucket, block = ids[len(ids)-1][0], ids[len(ids)-1][1]
+			before = ids[len(ids)-1]
 			blocks, err := s.blocksByID(ctx, ids)
 			if err != nil {
 				return nil, s.err(err, "list decisions")
@@ -408,45 +409,89 @@ func (s *Store) DecisionList(ctx context.Context, p *store.DecisionListParams) (
 	return s.decisionsOf(ctx, found)
 }
 
-// serviceBlocks returns up to n (bucket, block) pairs of a service's
-// blocks before (bucket, block), newest first.
-func (s *Store) serviceBlocks(ctx context.Context, service string, bucket, block int64, n int) ([][2]int64, error) {
-	// CROSS JOIN keeps SQLite's loop over buckets outside, seeking the
-	// service in each, newest first; left to choose, it scanned the index.
-	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT s.bucket, s.block FROM decision_buckets b
-		CROSS JOIN decision_services s
-		WHERE s.bucket = b.id AND s.service = ? AND b.id <= ? AND (b.id < ? OR s.block < ?)
-		ORDER BY b.id DESC, s.block DESC LIMIT `+fmt.Sprint(n)), service, bucket, bucket, block)
+// serviceBlocks returns the ids of a service's n newest blocks before
+// the block before, newest first. It seeks the service in the buckets
+// that may hold one, 64 at a time by their last block, newest first: once
+// n blocks are found, buckets whose last block is older than all of them
+// hold none newer. (Replicas fill buckets at once, so the newest blocks
+// may be in any open bucket.)
+func (s *Store) serviceBlocks(ctx context.Context, service string, before int64, n int) ([]int64, error) {
+	const perQuery = 64
+	var found []int64 // newest first, at most n
+	lastBlock := int64(1<<63 - 1)
+	for {
+		buckets, err := s.int64s(ctx, `SELECT id, last_block FROM decision_buckets WHERE id < ? AND last_block <= ?
+			ORDER BY last_block DESC LIMIT `+fmt.Sprint(perQuery), 2, before, lastBlock)
+		if err != nil || len(buckets) == 0 {
+			return found, err
+		}
+		// One statement seeks the service in each bucket, each seek
+		// reading no more than n index rows however busy the service.
+		var query strings.Builder
+		var args []any
+		for i := 0; i < len(buckets); i += 2 {
+			if len(found) == n && buckets[i+1] < found[n-1] {
+				break
+			}
+			if len(args) > 0 {
+				query.WriteString(" UNION ALL ")
+			}
+			fmt.Fprintf(&query, `SELECT * FROM (SELECT block FROM decision_services WHERE bucket = ? AND service = ? AND block < ?
+				ORDER BY block DESC LIMIT %d) b%d`, n, i)
+			args = append(args, buckets[i], service, before)
+		}
+		if len(args) == 0 {
+			return found, nil
+		}
+		blocks, err := s.int64s(ctx, query.String(), 1, args...)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, blocks...)
+		slices.SortFunc(found, func(a, b int64) int { return cmp.Compare(b, a) })
+		found = found[:min(n, len(found))]
+		if len(buckets) < 2*perQuery {
+			return found, nil
+		}
+		// A bucket's last block is its own: the next page starts below.
+		lastBlock = buckets[len(buckets)-1] - 1
+	}
+}
+
+// int64s runs a query of width int64 columns and returns its values, row
+// after row.
+func (s *Store) int64s(ctx context.Context, query string, width int, args ...any) ([]int64, error) {
+	rows, err := s.read.QueryContext(ctx, s.rebind(query), args...)
 	if err != nil {
 		return nil, err
 	}
-	var out [][2]int64
+	var out []int64
+	row := make([]int64, width)
+	dest := make([]any, width)
+	for i := range row {
+		dest[i] = &row[i]
+	}
 	err = eachRow(rows, func() error {
-		var p [2]int64
-		if err := rows.Scan(&p[0], &p[1]); err != nil {
+		if err := rows.Scan(dest...); err != nil {
 			return err
 		}
-		out = append(out, p)
+		out = append(out, row...)
 		return nil
 	})
 	return out, err
 }
 
-// blocksByID reads blocks in the order of ids (pairs of bucket, block).
-func (s *Store) blocksByID(ctx context.Context, ids [][2]int64) ([]decisionBlock, error) {
+// blocksByID reads blocks in the order of ids.
+func (s *Store) blocksByID(ctx context.Context, ids []int64) ([]decisionBlock, error) {
 	args := make([]any, len(ids))
-	for i, p := range ids {
-		args[i] = p[1]
+	for i, id := range ids {
+		args[i] = id
 	}
 	blocks, err := s.readBlocks(ctx, `SELECT id, encoding, records FROM decision_blocks WHERE id IN (`+placeholders(len(ids))+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
-	at := make(map[int64]int, len(ids))
-	for i, p := range ids {
-		at[p[1]] = i
-	}
-	slices.SortFunc(blocks, func(a, b decisionBlock) int { return at[a.id] - at[b.id] })
+	slices.SortFunc(blocks, func(a, b decisionBlock) int { return cmp.Compare(b.id, a.id) })
 	return blocks, nil
 }
 

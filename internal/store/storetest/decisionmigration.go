@@ -3,6 +3,8 @@ package storetest
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -68,5 +70,57 @@ func DecisionLogMigration(t *testing.T, db *sql.DB, p *goose.Provider, open func
 	var n int
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM gate_decisions WHERE allow = FALSE AND service = 'component:default/a'`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("down again: %d denied rows of a, %v", n, err)
+	}
+}
+
+// DecisionLogReplicas records through two stores on one database, as two
+// replicas do: each keeps a bucket of its own, so the buckets' blocks
+// interleave, and the newest decisions are in the bucket opened first.
+// Every decision is found by id and by service, newest first, and a short
+// page holds the newest.
+func DecisionLogReplicas(t *testing.T, a, b store.Store) {
+	ctx := context.Background()
+	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
+	var all []string // of svc-3, oldest first
+	for round := range 12 {
+		// a opens its bucket first, then writes last in every round: the
+		// newest decisions sit in the bucket with the smaller id.
+		order := []store.Store{b, a}
+		if round == 0 {
+			order = []store.Store{a, b}
+		}
+		for i, s := range order {
+			var batch []*paved.Decision
+			for j := range 300 { // more than a block
+				at = at.Add(time.Millisecond)
+				d := &paved.Decision{ID: paved.NewDecisionID(at), At: at, Allow: true, Service: fmt.Sprintf("component:default/svc-%d", j%7),
+					Actor: fmt.Sprintf("ci:replica-%d", i), Reasons: []string{"ok"},
+					Request: paved.DecisionRequest{Service: fmt.Sprintf("svc-%d", j%7), Version: fmt.Sprintf("%d.%d", round, j), Environment: "production"}}
+				if j%7 == 3 {
+					all = append(all, d.ID)
+				}
+				batch = append(batch, d)
+			}
+			if err := s.DecisionInsertMany(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	slices.Reverse(all)
+	svc := "component:default/svc-3"
+	for _, s := range []store.Store{a, b} {
+		list, err := s.DecisionList(ctx, &store.DecisionListParams{Service: &svc, Limit: len(all) + 10})
+		if got := decisionIDs(list); err != nil || !slices.Equal(got, all) {
+			t.Fatalf("decisions of svc-3 through either replica: %d (%v), want %d newest first", len(got), err, len(all))
+		}
+		page, err := s.DecisionList(ctx, &store.DecisionListParams{Service: &svc, Limit: 20})
+		if got := decisionIDs(page); err != nil || !slices.Equal(got, all[:20]) {
+			t.Errorf("the newest 20 decisions of svc-3 = %v (%v), want %v", got, err, all[:20])
+		}
+		for _, id := range []string{all[0], all[len(all)/2], all[len(all)-1]} {
+			if d, err := s.DecisionGet(ctx, id); err != nil || d.ID != id {
+				t.Errorf("DecisionGet(%s) = %v, %v", id, d, err)
+			}
+		}
 	}
 }

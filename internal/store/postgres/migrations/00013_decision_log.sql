@@ -19,12 +19,16 @@ CREATE TABLE decision_blocks (
     records  BYTEA NOT NULL
 );
 CREATE INDEX decision_blocks_first_id ON decision_blocks (first_id);
--- A bucket is named by its first block; a recorder starts a new one after
--- some thousands of index rows. Finding a service's decisions seeks once
--- per bucket, newest first.
+-- A bucket is named by its first block and knows its last; a recorder
+-- starts a new one after some thousands of index rows. Replicas fill
+-- buckets of their own at once, so finding a service's newest decisions
+-- seeks it in buckets by their last block, newest first, until no bucket
+-- left can hold a newer block than those found.
 CREATE TABLE decision_buckets (
-    id BIGINT NOT NULL PRIMARY KEY
+    id         BIGINT NOT NULL PRIMARY KEY,
+    last_block BIGINT NOT NULL
 );
+CREATE INDEX decision_buckets_last_block ON decision_buckets (last_block);
 CREATE TABLE decision_services (
     bucket  BIGINT NOT NULL,
     service TEXT COLLATE "C" NOT NULL,
@@ -39,7 +43,7 @@ INSERT INTO decision_blocks (first_id, last_id, count, encoding, records)
         'at', to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), 'service', service, 'version', version,
         'environment', environment, 'allow', allow, 'actor', actor, 'requester', requester, 'document', document)::text, 'UTF8')
     FROM gate_decisions ORDER BY at, id;
-INSERT INTO decision_buckets (id) SELECT MIN(id) FROM decision_blocks HAVING COUNT(*) > 0;
+INSERT INTO decision_buckets (id, last_block) SELECT MIN(id), MAX(id) FROM decision_blocks HAVING COUNT(*) > 0;
 INSERT INTO decision_services (bucket, service, block)
     SELECT (SELECT MIN(id) FROM decision_blocks), d.service, b.id
     FROM decision_blocks b JOIN gate_decisions d ON d.id = b.first_id;

@@ -19,12 +19,16 @@ CREATE TABLE decision_blocks (
     records  BLOB NOT NULL
 );
 CREATE INDEX decision_blocks_first_id ON decision_blocks (first_id);
--- A bucket is named by its first block; a recorder starts a new one after
--- some thousands of index rows. Finding a service's decisions seeks once
--- per bucket, newest first.
+-- A bucket is named by its first block and knows its last; a recorder
+-- starts a new one after some thousands of index rows. Replicas fill
+-- buckets of their own at once, so finding a service's newest decisions
+-- seeks it in buckets by their last block, newest first, until no bucket
+-- left can hold a newer block than those found.
 CREATE TABLE decision_buckets (
-    id INTEGER NOT NULL PRIMARY KEY
+    id         INTEGER NOT NULL PRIMARY KEY,
+    last_block INTEGER NOT NULL
 );
+CREATE INDEX decision_buckets_last_block ON decision_buckets (last_block);
 CREATE TABLE decision_services (
     bucket  INTEGER NOT NULL,
     service TEXT NOT NULL,
@@ -39,7 +43,7 @@ INSERT INTO decision_blocks (first_id, last_id, count, encoding, records)
         'environment', environment, 'allow', CASE WHEN allow THEN json('true') ELSE json('false') END,
         'actor', actor, 'requester', requester, 'document', document) AS BLOB)
     FROM gate_decisions ORDER BY at, id;
-INSERT INTO decision_buckets (id) SELECT MIN(id) FROM decision_blocks HAVING COUNT(*) > 0;
+INSERT INTO decision_buckets (id, last_block) SELECT MIN(id), MAX(id) FROM decision_blocks HAVING COUNT(*) > 0;
 INSERT INTO decision_services (bucket, service, block)
     SELECT (SELECT MIN(id) FROM decision_blocks), d.service, b.id
     FROM decision_blocks b JOIN gate_decisions d ON d.id = b.first_id;
