@@ -35,18 +35,12 @@ func (fs readOnlyFS) OpenFile(name string, flag int, perm os.FileMode) (billy.Fi
 	if flag&(os.O_WRONLY|os.O_RDWR|os.O_CREATE|os.O_APPEND|os.O_TRUNC) != 0 {
 		return nil, errReadOnly
 	}
-	f, err := os.Open(filepath.Join(fs.root, name))
+	b, large, err := readOrOpen(filepath.Join(fs.root, name), maxBufferedFile)
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err != nil || fi.Size() > maxBufferedFile {
-		return osFile{f, name}, nil
-	}
-	defer f.Close()
-	b := make([]byte, fi.Size())
-	if _, err := f.ReadAt(b, 0); err != nil && fi.Size() > 0 {
-		return nil, err
+	if large != nil {
+		return osFile{large, name}, nil
 	}
 	return &memFile{name: name, Reader: bytes.NewReader(b)}, nil
 }
