@@ -252,7 +252,7 @@ func (w *whereBuilder) in(col string, values []string) {
 	for i, v := range values {
 		args[i] = v
 	}
-	w.eq(col+" IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(values)), ", ")+")", args[0])
+	w.eq(col+" IN ("+placeholders(len(values))+")", args[0])
 	w.args = append(w.args, args[1:]...)
 }
 

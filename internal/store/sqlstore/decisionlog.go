@@ -142,6 +142,7 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 	}
 	bucket, rows := s.decisions.bucket, s.decisions.rows
 	var index []any
+	lastOf := map[int64]int64{} // the buckets this batch writes, and their last block
 	for start := 0; start < len(ds); start += decisionBlockSize {
 		end := min(len(ds), start+decisionBlockSize)
 		lines := s.decisions.lines[:0]
@@ -168,9 +169,8 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 			if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO decision_buckets (id, last_block) VALUES (?, ?)`), bucket, block); err != nil {
 				return s.err(err, "store decisions")
 			}
-		} else if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE decision_buckets SET last_block = ? WHERE id = ?`), block, bucket); err != nil {
-			return s.err(err, "store decisions")
 		}
+		lastOf[bucket] = block
 		slices.Sort(services)
 		for _, svc := range slices.Compact(services) {
 			index = append(index, bucket, svc, block)
@@ -179,6 +179,11 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 	}
 	if err := w.bulk(ctx, decisionServiceInsert, index, nil); err != nil {
 		return s.err(err, "store decisions")
+	}
+	for b, last := range lastOf {
+		if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE decision_buckets SET last_block = ? WHERE id = ?`), last, b); err != nil {
+			return s.err(err, "store decisions")
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return s.err(err, "store decisions")
@@ -534,9 +539,4 @@ func (s *Store) decisionsOf(ctx context.Context, records []*decisionRecord) ([]*
 		out = append(out, &d)
 	}
 	return out, nil
-}
-
-// placeholders returns "?, ?, …", n of them.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

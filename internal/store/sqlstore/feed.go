@@ -182,7 +182,7 @@ func (s *Store) FeedMarkRead(ctx context.Context, p *store.FeedMarkReadParams) (
 	args := []any{dbTime(p.At), p.Audience}
 	switch {
 	case len(p.Events) > 0:
-		query += ` AND event_id IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(p.Events)), ", ") + `)`
+		query += ` AND event_id IN (` + placeholders(len(p.Events)) + `)`
 		for _, id := range p.Events {
 			args = append(args, id)
 		}
@@ -382,7 +382,7 @@ func (s *Store) DeliveryList(ctx context.Context, p *store.DeliveryListParams) (
 		for i, id := range p.Webhooks {
 			args[i] = id
 		}
-		whereTerm(&w, `webhook_id IN (`+strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")+`)`, args...)
+		whereTerm(&w, `webhook_id IN (`+placeholders(len(args))+`)`, args...)
 	}
 	eqIf(&w, "state", p.State)
 	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT `+deliveryColumns+` FROM webhook_deliveries`+w.b.String()+

@@ -30,7 +30,7 @@ func (s *Store) FactsList(ctx context.Context, repositories []string) (map[strin
 		if len(repositories) == 0 {
 			return map[string]paved.Facts{}, nil
 		}
-		query += ` AND e.repository IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(repositories)), ", ") + `)`
+		query += ` AND e.repository IN (` + placeholders(len(repositories)) + `)`
 		for _, r := range repositories {
 			args = append(args, r)
 		}

@@ -278,3 +278,8 @@ var (
 		tuple: `(?, ?, ?, ?, ?, ?, ?, ?)`,
 	}
 )
+
+// placeholders returns "?, ?, …", n of them, for an IN list.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
