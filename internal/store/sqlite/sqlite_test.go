@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pressly/goose/v3"
 
@@ -176,4 +178,32 @@ func TestDecisionLogReplicas(t *testing.T) {
 		stores = append(stores, s)
 	}
 	storetest.DecisionLogReplicas(t, stores[0], stores[1])
+}
+
+// A damaged decision block is an error that names it, for the list and
+// for the id, not a panic or a silently shorter list.
+func TestDamagedDecisionBlock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "paved.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := time.Date(2026, 11, 26, 11, 0, 0, 0, time.UTC)
+	d := &paved.Decision{ID: paved.NewDecisionID(at), At: at, Allow: true, Service: "component:default/a", Actor: "ci:x",
+		Request: paved.DecisionRequest{Service: "a", Version: "1", Environment: "production"}}
+	if err := st.DecisionInsertMany(ctx, []*paved.Decision{d}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB().ExecContext(ctx, `UPDATE decision_blocks SET records = x'28b52ffd00'`); err != nil {
+		t.Fatal(err)
+	}
+	svc := "component:default/a"
+	if _, err := st.DecisionList(ctx, &store.DecisionListParams{Service: &svc}); err == nil || !strings.Contains(err.Error(), "decision block") {
+		t.Errorf("listing a damaged block: %v, want an error naming the block", err)
+	}
+	if _, err := st.DecisionGet(ctx, d.ID); err == nil || !strings.Contains(err.Error(), "decision block") {
+		t.Errorf("getting from a damaged block: %v, want an error naming the block", err)
+	}
 }
