@@ -54,19 +54,7 @@ func (fs readOnlyFS) Lstat(name string) (os.FileInfo, error) {
 }
 
 func (fs readOnlyFS) ReadDir(name string) ([]os.FileInfo, error) {
-	entries, err := os.ReadDir(filepath.Join(fs.root, name))
-	if err != nil {
-		return nil, err
-	}
-	infos := make([]os.FileInfo, 0, len(entries))
-	for _, e := range entries {
-		fi, err := e.Info()
-		if err != nil {
-			continue // removed meanwhile
-		}
-		infos = append(infos, fi)
-	}
-	return infos, nil
+	return readDirInfo(filepath.Join(fs.root, name))
 }
 
 // osFile is a large file, read through the operating system.
