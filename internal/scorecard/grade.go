@@ -187,6 +187,11 @@ func (g *Grader) Grade(ctx context.Context, opt GradeOptions) (*GradeSummary, er
 
 // load reads the components to grade (of repos, or all), their facts as
 // inputs, and their previous scorecards by service.
+// fewServices is up to how many services a grading pass reads by name;
+// more are picked from the whole list, read in one pass (and a list of
+// names has a limit on bound parameters).
+const fewServices = 1000
+
 func (g *Grader) load(ctx context.Context, repos []string) ([]*Input, map[string]*paved.Scorecard, error) {
 	if repos != nil && len(repos) == 0 {
 		return nil, map[string]*paved.Scorecard{}, nil
@@ -196,7 +201,11 @@ func (g *Grader) load(ctx context.Context, repos []string) ([]*Input, map[string
 		return nil, nil, err
 	}
 	kind := paved.KindComponent
-	entities, _, err := g.Store.EntityList(ctx, &store.EntityListParams{Kind: &kind})
+	lp := &store.EntityListParams{Kind: &kind}
+	if repos != nil && len(facts) <= fewServices {
+		lp.Refs = slices.Collect(maps.Keys(facts))
+	}
+	entities, _, err := g.Store.EntityList(ctx, lp)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -209,7 +209,10 @@ type EntityListParams struct {
 	// ("" for graded components below the first level).
 	Level  *string
 	Query  *string // substring of name, title or description, case-insensitive
-	Sort   string  // "name" (default), "-name", "owner", "kind", "tier"
+	// Refs, when not nil, keeps only these entities (an empty list keeps
+	// none): grading a rescan's few changed services reads just those.
+	Refs   []string
+	Sort   string // "name" (default), "-name", "owner", "kind", "tier"
 	Offset int
 	Limit  int // 0 means no limit
 }

@@ -248,10 +248,7 @@ func (w *whereBuilder) in(col string, values []string) {
 	if len(values) == 0 {
 		return
 	}
-	args := make([]any, len(values))
-	for i, v := range values {
-		args[i] = v
-	}
+	args := anys(values)
 	w.eq(col+" IN ("+placeholders(len(values))+")", args[0])
 	w.args = append(w.args, args[1:]...)
 }

@@ -488,11 +488,7 @@ func (s *Store) int64s(ctx context.Context, query string, width int, args ...any
 
 // blocksByID reads blocks in the order of ids.
 func (s *Store) blocksByID(ctx context.Context, ids []int64) ([]decisionBlock, error) {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	blocks, err := s.readBlocks(ctx, `SELECT id, encoding, records FROM decision_blocks WHERE id IN (`+placeholders(len(ids))+`)`, args...)
+	blocks, err := s.readBlocks(ctx, `SELECT id, encoding, records FROM decision_blocks WHERE id IN (`+placeholders(len(ids))+`)`, anys(ids)...)
 	if err != nil {
 		return nil, err
 	}

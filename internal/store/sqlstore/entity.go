@@ -272,6 +272,10 @@ func (s *Store) levelsByScorecard(p *store.EntityListParams) (string, []any) {
 		b.WriteString(" AND e.owner " + inOrgNode)
 		args = append(args, *p.OrgNode, *p.OrgNode)
 	}
+	if p.Refs != nil {
+		b.WriteString(" AND " + refsIn("c.service", p.Refs))
+		args = append(args, anys(p.Refs)...)
+	}
 	if p.Level != nil {
 		b.WriteString(" AND c.level = ?")
 		args = append(args, *p.Level)
@@ -530,6 +534,10 @@ func (s *Store) entityFilter(p *store.EntityListParams, covering bool, t *substr
 		b.WriteString(" AND e.owner " + inOrgNode)
 		f.args = append(f.args, *p.OrgNode, *p.OrgNode)
 	}
+	if p.Refs != nil {
+		b.WriteString(" AND " + refsIn("e.ref", p.Refs))
+		f.args = append(f.args, anys(p.Refs)...)
+	}
 	if p.Level != nil {
 		// The level index lists the services at a level.
 		b.WriteString(" AND e.ref IN (SELECT c.service FROM scorecards c WHERE c.level = ?)")
@@ -591,6 +599,10 @@ func (s *Store) searchFilter(p *store.EntityListParams) entityFilter {
 		b.WriteString(" AND s.owner " + inOrgNode)
 		f.args = append(f.args, *p.OrgNode, *p.OrgNode)
 	}
+	if p.Refs != nil {
+		b.WriteString(" AND s.entity_id IN (SELECT r.id FROM entities r WHERE " + refsIn("r.ref", p.Refs) + ")")
+		f.args = append(f.args, anys(p.Refs)...)
+	}
 	if p.Level != nil {
 		b.WriteString(` AND s.entity_id IN (SELECT l.id FROM scorecards c JOIN entities l ON l.ref = c.service AND l.shadowed = FALSE
 			WHERE c.level = ?)`)
@@ -604,12 +616,21 @@ func (s *Store) searchFilter(p *store.EntityListParams) entityFilter {
 func filters(p *store.EntityListParams) int {
 	n := 0
 	for _, set := range []bool{p.Kind != nil, p.Type != nil, p.Lifecycle != nil, p.Owner != nil,
-		p.OrgNode != nil, p.Language != nil, p.Tier != nil, p.Level != nil, p.Query != nil && *p.Query != ""} {
+		p.OrgNode != nil, p.Language != nil, p.Tier != nil, p.Level != nil, p.Query != nil && *p.Query != "", p.Refs != nil} {
 		if set {
 			n++
 		}
 	}
 	return n
+}
+
+// refsIn is col's condition for an IN list of refs; an empty list
+// matches nothing.
+func refsIn(col string, refs []string) string {
+	if len(refs) == 0 {
+		return "FALSE"
+	}
+	return col + " IN (" + placeholders(len(refs)) + ")"
 }
 
 // escapeLike makes s match itself literally inside a LIKE pattern.

@@ -378,11 +378,7 @@ func (s *Store) DeliveryList(ctx context.Context, p *store.DeliveryListParams) (
 		if len(p.Webhooks) == 0 {
 			return []*paved.WebhookDelivery{}, nil
 		}
-		args := make([]any, len(p.Webhooks))
-		for i, id := range p.Webhooks {
-			args[i] = id
-		}
-		whereTerm(&w, `webhook_id IN (`+placeholders(len(args))+`)`, args...)
+		whereTerm(&w, `webhook_id IN (`+placeholders(len(p.Webhooks))+`)`, anys(p.Webhooks)...)
 	}
 	eqIf(&w, "state", p.State)
 	rows, err := s.read.QueryContext(ctx, s.rebind(`SELECT `+deliveryColumns+` FROM webhook_deliveries`+w.b.String()+

@@ -109,6 +109,10 @@ func testEntityList(t *testing.T, open func(t *testing.T) store.Store) {
 		{"offset past the end", &store.EntityListParams{Limit: 5, Offset: 50}, []string{}, 7},
 		{"offset without limit", &store.EntityListParams{Offset: 6}, []string{gWeb}, 7},
 		{"filtered page", &store.EntityListParams{Type: ptr("service"), Limit: 1, Offset: 1}, []string{crm}, 3},
+		{"refs", &store.EntityListParams{Refs: []string{ledger, crm, "component:default/nothing"}}, []string{crm, ledger}, 0},
+		{"refs with a filter", &store.EntityListParams{Refs: []string{ledger, crm, ledgerAPI}, Kind: ptr(paved.KindComponent), Type: ptr("service")}, []string{crm, ledger}, 0},
+		{"refs with a query", &store.EntityListParams{Refs: []string{ledger, crm}, Query: ptr("ledger")}, []string{ledger}, 0},
+		{"refs empty", &store.EntityListParams{Refs: []string{}}, []string{}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
