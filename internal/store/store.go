@@ -207,8 +207,8 @@ type EntityListParams struct {
 	Tier      *int
 	// Level is a scorecard level: graded components at exactly that level
 	// ("" for graded components below the first level).
-	Level  *string
-	Query  *string // substring of name, title or description, case-insensitive
+	Level *string
+	Query *string // substring of name, title or description, case-insensitive
 	// Refs, when not nil, keeps only these entities (an empty list keeps
 	// none): grading a rescan's few changed services reads just those.
 	Refs   []string
