@@ -335,28 +335,84 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 }
 
 // rawHTTP is one keep-alive HTTP/1.1 connection that sends prepared
-// requests and reads each answer by its Content-Length: a few
-// microseconds a request, against tens for net/http's client, which
-// would take the cores the measured server needs.
+// requests and reads each answer by its Content-Length, over a blocking
+// socket of its own. net/http's client takes tens of microseconds a
+// request, and even a net.Conn goes through Go's network poller (a read
+// that finds nothing yet, an epoll wait, a wake-up, the read again): on
+// the two cores the measured server needs, the generator would take a
+// third of them. A blocking read is one system call that sleeps until the
+// answer arrives.
 type rawHTTP struct {
-	c net.Conn
-	r *bufio.Reader
+	fd int
+	r  *bufio.Reader
 }
 
 func dialRawHTTP(addr string) (*rawHTTP, error) {
-	c, err := net.Dial("tcp", addr)
+	ta, err := net.ResolveTCPAddr("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	return &rawHTTP{c: c, r: bufio.NewReaderSize(c, 16<<10)}, nil
+	var sa syscall.Sockaddr
+	family := syscall.AF_INET
+	if ip4 := ta.IP.To4(); ip4 != nil {
+		sa = &syscall.SockaddrInet4{Port: ta.Port, Addr: [4]byte(ip4)}
+	} else {
+		family = syscall.AF_INET6
+		sa = &syscall.SockaddrInet6{Port: ta.Port, Addr: [16]byte(ta.IP.To16())}
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	if err := syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1); err != nil {
+		syscall.Close(fd)
+		return nil, os.NewSyscallError("setsockopt", err)
+	}
+	if err := ignoringEINTR(func() error { return syscall.Connect(fd, sa) }); err != nil {
+		syscall.Close(fd)
+		return nil, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	return &rawHTTP{fd: fd, r: bufio.NewReaderSize(fdReader(fd), 16<<10)}, nil
 }
 
-func (h *rawHTTP) close() { h.c.Close() }
+func (h *rawHTTP) close() { syscall.Close(h.fd) }
+
+// fdReader reads a blocking socket.
+type fdReader int
+
+func (f fdReader) Read(p []byte) (int, error) {
+	for {
+		n, err := syscall.Read(int(f), p)
+		switch {
+		case err == syscall.EINTR:
+			continue
+		case err != nil:
+			return 0, os.NewSyscallError("read", err)
+		case n == 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func ignoringEINTR(f func() error) error {
+	for {
+		if err := f(); err != syscall.EINTR {
+			return err
+		}
+	}
+}
 
 // do sends one request and returns the answer's status and body.
 func (h *rawHTTP) do(req []byte) (int, []byte, error) {
-	if _, err := h.c.Write(req); err != nil {
-		return 0, nil, err
+	for len(req) > 0 {
+		n, err := syscall.Write(h.fd, req)
+		if err == syscall.EINTR {
+			continue
+		} else if err != nil {
+			return 0, nil, os.NewSyscallError("write", err)
+		}
+		req = req[n:]
 	}
 	line, err := h.r.ReadSlice('\n')
 	if err != nil {
