@@ -20,13 +20,13 @@ import (
 // EntityGet returns the unshadowed entity with that ref, relations filled
 // (by type, then target), or store.ErrNotFound.
 func (s *Store) EntityGet(ctx context.Context, ref string) (*paved.Entity, error) {
-	e, err := scanEntity(s.read.QueryRowContext(ctx, s.sql.entityGet, ref))
+	e, err := scanEntity(s.lookupRow(ctx, s.sql.entityGet, ref))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("entity %q: %w", ref, store.ErrNotFound)
 	} else if err != nil {
 		return nil, s.err(err, "get entity %q", ref)
 	}
-	rows, err := s.read.QueryContext(ctx, s.sql.relationsOf, ref)
+	rows, err := s.lookupRows(ctx, s.sql.relationsOf, ref)
 	if err != nil {
 		return nil, s.err(err, "get relations of %q", ref)
 	}

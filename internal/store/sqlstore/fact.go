@@ -18,7 +18,7 @@ import (
 func (s *Store) FactsGet(ctx context.Context, entity string) (paved.Facts, error) {
 	var repo string
 	var doc []byte
-	err := s.read.QueryRowContext(ctx, s.sql.factsOfEntity, entity).Scan(&repo, &doc)
+	err := s.lookupRow(ctx, s.sql.factsOfEntity, entity).Scan(&repo, &doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("facts of entity %q: %w", entity, store.ErrNotFound)
 	} else if err != nil {
@@ -34,7 +34,7 @@ func (s *Store) FactsGet(ctx context.Context, entity string) (paved.Facts, error
 		}
 	}
 
-	rows, err := s.read.QueryContext(ctx, s.sql.pushedFactsOf, entity)
+	rows, err := s.lookupRows(ctx, s.sql.pushedFactsOf, entity)
 	if err != nil {
 		return nil, s.err(err, "get pushed facts of %q", entity)
 	}

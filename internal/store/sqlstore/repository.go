@@ -13,7 +13,7 @@ import (
 
 // RepositoryGet returns store.ErrNotFound if no repository has that name.
 func (s *Store) RepositoryGet(ctx context.Context, name string) (*paved.Repository, error) {
-	r, err := scanRepository(s.read.QueryRowContext(ctx, s.sql.repositoryGet, name))
+	r, err := scanRepository(s.lookupRow(ctx, s.sql.repositoryGet, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("repository %q: %w", name, store.ErrNotFound)
 	}

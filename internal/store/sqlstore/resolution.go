@@ -238,7 +238,7 @@ func (s *Store) saveResolveProblems(ctx context.Context, w *txWriter, r *store.C
 // OrgAncestors returns the group refs above group, nearest first; none for
 // a top-level or unknown group.
 func (s *Store) OrgAncestors(ctx context.Context, group string) ([]string, error) {
-	rows, err := s.read.QueryContext(ctx, s.sql.ancestorsOf, group)
+	rows, err := s.lookupRows(ctx, s.sql.ancestorsOf, group)
 	if err != nil {
 		return nil, s.err(err, "get org ancestors of %q", group)
 	}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Dialect is what a driver tells the shared code about its database.
@@ -76,6 +77,8 @@ type Store struct {
 	decisions decisionLog
 	// combos keeps the facet combinations read or committed (facetcombo.go).
 	combos facetCombos
+	// stmts are the read pool's prepared statements, by text (prepared).
+	stmts sync.Map
 }
 
 // New returns a Store that writes through write and reads through read
@@ -97,6 +100,10 @@ func (s *Store) ReadDB() *sql.DB { return s.read }
 
 // Close closes both pools.
 func (s *Store) Close() error {
+	s.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
 	err := s.write.Close()
 	if s.read != s.write {
 		err = errors.Join(err, s.read.Close())
@@ -253,3 +260,47 @@ func (p *stmts) close() {
 		_ = st.Close()
 	}
 }
+
+// prepared returns query prepared on the read pool, which prepares it once
+// per connection and keeps it. Point lookups (an entity, a token, a
+// group's ancestors) run by the thousand when a batch of feed events is
+// resolved, and having SQLite parse and plan the same text again was a
+// third of each. Only constant texts belong here: the cache is never
+// pruned.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.read.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
+}
+
+// lookupRow runs a constant query for one row through a prepared statement.
+func (s *Store) lookupRow(ctx context.Context, query string, args ...any) rowScanner {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return errRow{err}
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// lookupRows runs a constant query through a prepared statement.
+func (s *Store) lookupRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := s.prepared(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// errRow is a row whose reading fails with err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
