@@ -97,8 +97,16 @@ func TestTierZeroDenialsReachLeaders(t *testing.T) {
 			return feed.GateDenied(&paved.Decision{ID: "d-" + svc, At: t0, Service: svc, Actor: "ci:deploy", Reasons: []string{"blocking check vulns fails"},
 				Request: paved.DecisionRequest{Version: "1.2.3", Environment: "production"}})
 		}
-		ledgerDenied, shopDenied := deny(ledger), deny(storefront)
-		publish(t, p, ledgerDenied, shopDenied)
+		// The services of a batch are read together (one of them no
+		// longer in the catalog): each event still gets its own owner.
+		ledgerDenied, shopDenied, goneDenied := deny(ledger), deny(storefront), deny("component:default/gone")
+		publish(t, p, ledgerDenied, shopDenied, goneDenied)
+		if ledgerDenied.Team != gPayments || shopDenied.Team != gWeb || goneDenied.Team != "" {
+			t.Errorf("teams = %q, %q, %q; want payments, web and none", ledgerDenied.Team, shopDenied.Team, goneDenied.Team)
+		}
+		if got := titles(t, st, "component:default/gone"); !slices.Equal(got, []string{goneDenied.Title}) {
+			t.Errorf("the unknown service's feed = %q", got)
+		}
 		if got, want := titles(t, st, vera), []string{ledgerDenied.Title}; !slices.Equal(got, want) {
 			t.Errorf("the leader above sees %q, want only the tier-0 denial %q", got, want)
 		}

@@ -63,6 +63,13 @@ func (p *Publisher) publish(ctx context.Context, events []*paved.FeedEvent) erro
 		now = p.Now
 	}
 	r := newResolver(p.Store)
+	services := make([]string, 0, len(events))
+	for _, e := range events {
+		services = append(services, e.Service)
+	}
+	if err := r.prefetch(ctx, services); err != nil {
+		return fmt.Errorf("reading the services of %d events: %w", len(events), err)
+	}
 	auds := make([]*audience, len(events))
 	wanted := map[store.SubscriptionTarget]bool{}
 	for i, e := range events {
