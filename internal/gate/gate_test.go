@@ -370,3 +370,53 @@ func TestPreview(t *testing.T) {
 		t.Errorf("unknown service: %v", err)
 	}
 }
+
+// A service graded again is reloaded alone: the next decision reads its new
+// results, and the state keeps only what decisions read of the card.
+func TestRegradedServiceIsReloaded(t *testing.T) {
+	s := openSQLite(t)
+	fixture(t, s)
+	g, _ := newGate(t, s, time.Hour)
+	ctx := context.Background()
+	ask := func() *paved.Decision {
+		t.Helper()
+		d, err := g.Decide(ctx, nil, &paved.DecisionRequest{Service: "svc-b", Version: "1.0", Environment: "production"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	if d := ask(); !d.Allow {
+		t.Fatalf("svc-b before: denied: %q", d.Reasons)
+	}
+	card, err := s.ScorecardGet(ctx, svcB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	card.Inputs = map[string]string{"vulns.critical": "3"}
+	card.Results[1] = paved.CheckResult{Check: "vulns", Status: paved.CheckFail, Message: "3 critical"}
+	card.Level = "bronze"
+	if err := s.ScorecardSave(ctx, &store.ScorecardSaveParams{Cards: []*paved.Scorecard{card}}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- g.Changed(ctx, store.ChangeScorecards, svcB) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Changed did not return in 10 s: the reload is stuck")
+	}
+	d := ask()
+	if d.Allow || !strings.Contains(strings.Join(d.Reasons, "\n"), "blocking check vulns (No critical vulnerabilities) is fail: 3 critical") {
+		t.Errorf("svc-b after its regrade: allow=%v %q", d.Allow, d.Reasons)
+	}
+	g.st.mu.RLock()
+	kept := g.st.services[svcB].card
+	g.st.mu.RUnlock()
+	if kept.Inputs != nil || kept.Level != "bronze" || len(kept.Results) != 4 {
+		t.Errorf("kept card = %+v, want the level and results without the inputs", kept)
+	}
+}

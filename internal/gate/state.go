@@ -208,13 +208,13 @@ func (st *state) reloadService(ctx context.Context, s store.Store, ref string) e
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
+	st.mu.RLock()
+	kept := keptCard(card, st.standards)
+	st.mu.RUnlock()
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	old := st.services[ref]
-	st.mu.RLock()
-	std := st.standards
-	st.mu.RUnlock()
-	svc := &service{ref: e.Ref, name: e.Name, owner: e.Owner, repository: e.Repository, tier: e.Tier, card: keptCard(card, std)}
+	svc := &service{ref: e.Ref, name: e.Name, owner: e.Owner, repository: e.Repository, tier: e.Tier, card: kept}
 	if old != nil {
 		svc.dippedFrom = old.dippedFrom
 	}
