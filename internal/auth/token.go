@@ -102,9 +102,10 @@ func (t *Tokens) Create(ctx context.Context, name, subject string, ttl time.Dura
 // revoked token gets the same EUNAUTHORIZED error, so callers cannot tell
 // which.
 func (t *Tokens) Authenticate(ctx context.Context, secret string) (*paved.Actor, error) {
-	unauthorized := paved.Errorf(paved.EUNAUTHORIZED, "invalid token")
+	// Made only when needed: Authenticate runs on every API request.
+	unauthorized := func() error { return paved.Errorf(paved.EUNAUTHORIZED, "invalid token") }
 	if !strings.HasPrefix(secret, tokenPrefix) {
-		return nil, unauthorized
+		return nil, unauthorized()
 	}
 	hash := Hash(secret)
 	now := t.Now()
@@ -114,12 +115,12 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (*paved.Actor,
 	}
 	tok, err := t.Store.TokenGetByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, unauthorized
+		return nil, unauthorized()
 	} else if err != nil {
 		return nil, err
 	}
 	if tok.RevokedAt != nil || !t.Now().Before(tok.ExpiresAt) {
-		return nil, unauthorized
+		return nil, unauthorized()
 	}
 	actor := &paved.Actor{Name: tok.Subject, Kind: tok.Kind, Scopes: tok.Scopes}
 	if t.Roles != nil {

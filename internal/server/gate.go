@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/paved-dev/paved"
@@ -47,15 +48,29 @@ func (s *Server) handleGateDecision(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	// Compact, unlike the other answers: this one is asked thousands of
-	// times a second by machines.
-	b, err := jsonenc.Decision(make([]byte, 0, 128+len(d.Content)), d)
+	// times a second by machines, so its buffer is reused too (Write
+	// copies it out).
+	buf := answerBuffers.Get().(*[]byte)
+	defer func() {
+		if cap(*buf) <= 64<<10 { // an unusual answer's buffer is not kept
+			answerBuffers.Put(buf)
+		}
+	}()
+	b, err := jsonenc.Decision((*buf)[:0], d)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	_, err = w.Write(append(b, '\n'))
+	b = append(b, '\n')
+	*buf = b
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	_, err = w.Write(b)
 	return err
 }
+
+// answerBuffers hold decision answers while they are written.
+var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 func (s *Server) handleGateDecisionGet(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.Store.DecisionGet(r.Context(), r.PathValue("id"))
