@@ -65,6 +65,18 @@ func TestRawHTTP(t *testing.T) {
 	if _, _, err := c.do(req("/chunked")); err == nil || !strings.Contains(err.Error(), "Content-Length") {
 		t.Errorf("a chunked answer: %v, want an error naming Content-Length", err)
 	}
+
+	// A server that closes the connection ends the request with an error,
+	// never a read that waits forever; a port nobody listens on is an
+	// error naming it.
+	srv.CloseClientConnections()
+	if _, _, err := c.do(req("/api/v1/gate/decisions")); err == nil {
+		t.Error("a closed connection: no error")
+	}
+	srv.Close()
+	if _, err := dialRawHTTP(host); err == nil || !strings.Contains(err.Error(), host) {
+		t.Errorf("dialling a closed port: %v, want an error naming %s", err, host)
+	}
 }
 
 // bench gate --load wrk drives wrk with a script that asks for decisions
