@@ -109,8 +109,8 @@ func (st *state) load(ctx context.Context, s store.Store, p *Policy, now time.Ti
 // the results, without the facts the checks read. The gate holds one per
 // service for as long as it serves, so the strings are copied out of the
 // stored document (which would otherwise stay in memory whole) and check
-// ids are shared with the standards'. A live heap a third the size keeps
-// the collector's pauses short under load.
+// ids are shared with the standards'. A live heap a third smaller keeps
+// the collector's marking shorter under load.
 func keptCard(c *paved.Scorecard, std *scorecard.Standards) *paved.Scorecard {
 	if c == nil {
 		return nil

@@ -185,13 +185,13 @@ func (g *Grader) Grade(ctx context.Context, opt GradeOptions) (*GradeSummary, er
 	return sum, nil
 }
 
-// load reads the components to grade (of repos, or all), their facts as
-// inputs, and their previous scorecards by service.
 // fewServices is up to how many services a grading pass reads by name;
 // more are picked from the whole list, read in one pass (and a list of
 // names has a limit on bound parameters).
 const fewServices = 1000
 
+// load reads the components to grade (of repos, or all), their facts as
+// inputs, and their previous scorecards by service.
 func (g *Grader) load(ctx context.Context, repos []string) ([]*Input, map[string]*paved.Scorecard, error) {
 	if repos != nil && len(repos) == 0 {
 		return nil, map[string]*paved.Scorecard{}, nil
