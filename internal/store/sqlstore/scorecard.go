@@ -349,7 +349,7 @@ func scanScorecard(row rowScanner) (*paved.Scorecard, error) {
 
 // ScorecardGet returns a service's scorecard, or store.ErrNotFound.
 func (s *Store) ScorecardGet(ctx context.Context, service string) (*paved.Scorecard, error) {
-	c, err := scanScorecard(s.lookupRow(ctx, s.rebind(`SELECT `+scorecardColumns+` FROM scorecards WHERE service = ?`), service))
+	c, err := scanScorecard(s.lookupRow(ctx, s.sql.scorecardGet, service))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("scorecard of %q: %w", service, store.ErrNotFound)
 	}

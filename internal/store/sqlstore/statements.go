@@ -40,6 +40,9 @@ type statements struct {
 	entityAll   string
 	relationsOf string
 
+	tokenByHash  string
+	scorecardGet string
+
 	factsOfEntity    string
 	pushedFactsOf    string
 	pushedFactUpsert string
@@ -68,6 +71,9 @@ func newStatements(rebind func(string) string) statements {
 			WHERE ref = ? AND shadowed = FALSE ORDER BY repository LIMIT 1`),
 		entityAll:   `SELECT ` + entityColumns + ` FROM entities ORDER BY repository, ref`,
 		relationsOf: rebind(`SELECT type, target_ref FROM relations WHERE source_ref = ? ORDER BY type, target_ref`),
+
+		tokenByHash:  rebind(`SELECT ` + tokenColumns + ` FROM tokens WHERE hash = ?`),
+		scorecardGet: rebind(`SELECT ` + scorecardColumns + ` FROM scorecards WHERE service = ?`),
 
 		factsOfEntity: rebind(`SELECT e.repository, f.document FROM entities e
 			LEFT JOIN facts f ON f.repository = e.repository

@@ -40,7 +40,7 @@ func scanToken(row interface{ Scan(...any) error }) (*paved.Token, error) {
 
 // TokenGetByHash returns store.ErrNotFound for an unknown hash.
 func (s *Store) TokenGetByHash(ctx context.Context, hash string) (*paved.Token, error) {
-	t, err := scanToken(s.lookupRow(ctx, s.rebind(`SELECT `+tokenColumns+` FROM tokens WHERE hash = ?`), hash))
+	t, err := scanToken(s.lookupRow(ctx, s.sql.tokenByHash, hash))
 	return t, s.err(err, "get token")
 }
 
