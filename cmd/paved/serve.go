@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strconv"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
+	"github.com/valyala/fasthttp"
 
 	"github.com/paved-dev/paved/internal/auth"
 	"github.com/paved-dev/paved/internal/gate"
@@ -156,7 +156,14 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (choose another with --addr)", a.cfg.Addr, err)
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs := &fasthttp.Server{
+		Handler: srv.FastHandler(),
+		// A request has 30 s to arrive once its first byte has; an idle
+		// keep-alive connection is closed after two minutes.
+		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxRequestBodySize: 16 << 20, NoDefaultServerHeader: true,
+		Logger: fasthttpLogger{a.logger},
+	}
 	url := "http://" + ln.Addr().String()
 	a.logger.Info("serving", "url", url)
 	if ready != nil {
@@ -166,14 +173,14 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
+		if err != nil {
 			return err
 		}
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_ = hs.Shutdown(sctx)
+	_ = hs.ShutdownWithContext(sctx)
 	return a.stopQueue(q)
 }
 
@@ -243,4 +250,12 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(c.jobs, prometheus.GaugeValue, float64(k.Count), k.Kind, k.State)
 		}
 	}
+}
+
+// fasthttpLogger sends fasthttp's messages (connection errors) to the
+// process's log.
+type fasthttpLogger struct{ log *slog.Logger }
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	l.log.Warn("http: " + fmt.Sprintf(format, args...))
 }

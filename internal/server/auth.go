@@ -43,6 +43,26 @@ func errUnauthorized() error {
 	return paved.Errorf(paved.EUNAUTHORIZED, "Authentication required: send a valid API token as 'Authorization: Bearer <token>' (create one with `paved token create`).")
 }
 
+// bearerChallenge is the WWW-Authenticate header of every 401.
+const bearerChallenge = `Bearer realm="paved"`
+
+// bearerActor returns the actor of an Authorization header's bearer
+// token, or errUnauthorized.
+func (s *Server) bearerActor(ctx context.Context, authorization string) (*paved.Actor, error) {
+	tok, ok := strings.CutPrefix(authorization, "Bearer ")
+	if tok = strings.TrimSpace(tok); !ok || s.Auth == nil || tok == "" {
+		return nil, errUnauthorized()
+	}
+	actor, err := s.Auth.Authenticate(ctx, tok)
+	if err != nil {
+		if paved.ErrorCode(err) != paved.EUNAUTHORIZED {
+			return nil, err
+		}
+		return nil, errUnauthorized()
+	}
+	return actor, nil
+}
+
 func (s *Server) authenticate(h handlerFunc, audit bool) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		actor, err := s.proxyActor(r)
@@ -50,18 +70,11 @@ func (s *Server) authenticate(h handlerFunc, audit bool) handlerFunc {
 			return err
 		}
 		if actor == nil {
-			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || s.Auth == nil || strings.TrimSpace(tok) == "" {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="paved"`)
-				return errUnauthorized()
-			}
-			actor, err = s.Auth.Authenticate(r.Context(), strings.TrimSpace(tok))
-			if err != nil {
-				if paved.ErrorCode(err) != paved.EUNAUTHORIZED {
-					return err
+			if actor, err = s.bearerActor(r.Context(), r.Header.Get("Authorization")); err != nil {
+				if paved.ErrorCode(err) == paved.EUNAUTHORIZED {
+					w.Header().Set("WWW-Authenticate", bearerChallenge)
 				}
-				w.Header().Set("WWW-Authenticate", `Bearer realm="paved"`)
-				return errUnauthorized()
+				return err
 			}
 		}
 		if err := h(w, r.WithContext(context.WithValue(r.Context(), actorKey{}, actor))); err != nil {

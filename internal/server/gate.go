@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -19,7 +20,11 @@ import (
 // decodeBody reads a JSON request body (at most 1 MiB), refusing unknown
 // fields, with an example of the expected shape in the error.
 func decodeBody(r *http.Request, v any, example string) error {
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	return decodeJSON(r.Body, v, example)
+}
+
+func decodeJSON(body io.Reader, v any, example string) error {
+	dec := json.NewDecoder(io.LimitReader(body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return paved.Errorf(paved.EINVALID, "Invalid JSON body: %v. Expected %s.", err, example)
@@ -35,42 +40,56 @@ func (s *Server) gateOrUnavailable() (*gate.Gate, error) {
 }
 
 func (s *Server) handleGateDecision(w http.ResponseWriter, r *http.Request) error {
-	g, err := s.gateOrUnavailable()
-	if err != nil {
-		return err
-	}
-	var req paved.DecisionRequest
-	if err := decodeBody(r, &req, `{"service": "payments-api", "version": "1.4.2", "environment": "production", "requester": "ci:release"}`); err != nil {
-		return err
-	}
-	d, err := g.Decide(r.Context(), ActorFrom(r.Context()), &req)
-	if err != nil {
-		return err
-	}
-	// Compact, unlike the other answers: this one is asked thousands of
-	// times a second by machines, so its buffer is reused too (Write
-	// copies it out).
 	buf := answerBuffers.Get().(*[]byte)
-	defer func() {
-		if cap(*buf) <= 64<<10 { // an unusual answer's buffer is not kept
-			answerBuffers.Put(buf)
-		}
-	}()
-	b, err := jsonenc.Decision((*buf)[:0], d)
+	defer putAnswerBuffer(buf)
+	b, err := s.decide(r.Context(), ActorFrom(r.Context()), r.Body, (*buf)[:0])
+	*buf = b
 	if err != nil {
 		return err
 	}
-	b = append(b, '\n')
-	*buf = b
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Type", jsonContentType)
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	_, err = w.Write(b)
 	return err
 }
 
-// answerBuffers hold decision answers while they are written.
+// decide answers a decision request's body for the actor: it appends the
+// decision's JSON to buf. Both transports call it (fast.go).
+//
+// The answer is compact, unlike the other answers: it is asked thousands
+// of times a second by machines.
+func (s *Server) decide(ctx context.Context, actor *paved.Actor, body io.Reader, buf []byte) ([]byte, error) {
+	g, err := s.gateOrUnavailable()
+	if err != nil {
+		return buf, err
+	}
+	var req paved.DecisionRequest
+	if err := decodeJSON(body, &req, `{"service": "payments-api", "version": "1.4.2", "environment": "production", "requester": "ci:release"}`); err != nil {
+		return buf, err
+	}
+	d, err := g.Decide(ctx, actor, &req)
+	if err != nil {
+		return buf, err
+	}
+	b, err := jsonenc.Decision(buf, d)
+	if err != nil {
+		return buf, err
+	}
+	return append(b, '\n'), nil
+}
+
+const jsonContentType = "application/json; charset=utf-8"
+
+// answerBuffers hold decision answers while they are written (the writer
+// copies them out).
 var answerBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+func putAnswerBuffer(b *[]byte) {
+	if cap(*b) <= 64<<10 { // an unusual answer's buffer is not kept
+		answerBuffers.Put(b)
+	}
+}
 
 func (s *Server) handleGateDecisionGet(w http.ResponseWriter, r *http.Request) error {
 	d, err := s.Store.DecisionGet(r.Context(), r.PathValue("id"))

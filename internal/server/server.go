@@ -116,18 +116,25 @@ func ErrorCodeFromStatus(status int) string {
 }
 
 // api adapts a JSON handler: errors become {"code","message"} with the
-// matching status; only internal errors are logged, with their details.
+// matching status.
 func (s *Server) api(h handlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
-			err = translate(err)
-			code := paved.ErrorCode(err)
-			if code == paved.EINTERNAL {
-				s.Logger.Error("api error", "method", r.Method, "path", r.URL.Path, "err", err)
-			}
-			writeJSON(w, StatusCode(code), &paved.Error{Code: code, Message: paved.ErrorMessage(err)})
+			status, body := s.apiError(r.Method, r.URL.Path, err)
+			writeJSON(w, status, body)
 		}
 	}
+}
+
+// apiError is the status and body of an API error; only internal errors
+// are logged, with their details.
+func (s *Server) apiError(method, path string, err error) (int, *paved.Error) {
+	err = translate(err)
+	code := paved.ErrorCode(err)
+	if code == paved.EINTERNAL {
+		s.Logger.Error("api error", "method", method, "path", path, "err", err)
+	}
+	return StatusCode(code), &paved.Error{Code: code, Message: paved.ErrorMessage(err)}
 }
 
 // translate turns storage errors that escaped a handler into application errors.
@@ -142,7 +149,7 @@ func translate(err error) error {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", jsonContentType)
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
