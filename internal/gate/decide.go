@@ -19,9 +19,12 @@ func (st *state) decide(p *Policy, req *paved.DecisionRequest, now time.Time) (*
 	}
 	st.mu.RLock()
 	defer st.mu.RUnlock()
-	d := &paved.Decision{At: now, Request: *req, Reasons: []string{}, RequiredApprovals: []paved.RequiredApproval{},
-		WaiversApplied: []paved.WaiverApplied{}, Inputs: map[string]any{}}
+	newDecision := func() *paved.Decision {
+		return &paved.Decision{At: now, Request: *req, Reasons: []string{}, RequiredApprovals: []paved.RequiredApproval{},
+			WaiversApplied: []paved.WaiverApplied{}, Inputs: map[string]any{}}
+	}
 	if st.dbErr != nil {
+		d := newDecision()
 		d.Service = req.Service
 		if env.FailOpen {
 			d.Allow = true
@@ -35,6 +38,10 @@ func (st *state) decide(p *Policy, req *paved.DecisionRequest, now time.Time) (*
 	if svc == nil {
 		return nil, paved.Errorf(paved.ENOTFOUND, "no service %q in the catalog (is its repository scanned?)", req.Service)
 	}
+	if a := svc.answerFor(env, now); a != nil {
+		return a.decision(req, now), nil
+	}
+	d := newDecision()
 	d.Service = svc.ref
 	tier := svc.tier
 	if tier == paved.TierUnknown {
@@ -131,6 +138,11 @@ func (st *state) decide(p *Policy, req *paved.DecisionRequest, now time.Time) (*
 	d.Allow = !deny
 	if d.Allow && len(d.Reasons) == 0 {
 		d.Reasons = append(d.Reasons, fmt.Sprintf("level %s meets the policy for tier %d in %s and no blocking check fails", levelName(level), tier, req.Environment))
+	}
+	if len(holds) == 0 { // else the answer depends on the version
+		if err := st.remember(svc, env, d, now); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }

@@ -244,8 +244,10 @@ func (g *Gate) Decide(ctx context.Context, actor *paved.Actor, req *paved.Decisi
 		}
 		d.RequiredApprovals[i].ApprovalID = a.ID
 	}
-	if d.Content, err = jsonenc.DecisionContent(make([]byte, 0, 1024), d); err != nil {
-		return nil, err
+	if d.Content == nil { // a remembered answer's is set
+		if d.Content, err = jsonenc.DecisionContent(make([]byte, 0, 1024), d); err != nil {
+			return nil, err
+		}
 	}
 	g.rec.add(d)
 	if !d.Allow {

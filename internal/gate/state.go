@@ -7,6 +7,7 @@ import (
 	"maps"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paved-dev/paved"
@@ -23,6 +24,9 @@ type service struct {
 	// dippedFrom is the highest level the service fell from within the
 	// dip window, when that is above its level now.
 	dippedFrom string
+	// answers are its remembered answers, one per environment
+	// (remember.go).
+	answers atomic.Pointer[[]*answer]
 }
 
 type deployKey struct{ service, version, environment string }
@@ -232,6 +236,9 @@ func (st *state) reloadWaivers(ctx context.Context, s store.Store, ref string, n
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.waivers[ref] = w[ref]
+	if svc := st.services[ref]; svc != nil {
+		svc.forget()
+	}
 	return nil
 }
 
@@ -246,6 +253,9 @@ func (st *state) reloadApprovals(ctx context.Context, s store.Store, ref string)
 	maps.DeleteFunc(st.pending, func(k deployKey, _ *paved.Approval) bool { return k.service == ref })
 	maps.Copy(st.approved, approved)
 	maps.Copy(st.pending, pending)
+	if svc := st.services[ref]; svc != nil {
+		svc.forget()
+	}
 	return nil
 }
 

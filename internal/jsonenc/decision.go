@@ -37,6 +37,17 @@ func Decision(b []byte, d *paved.Decision) ([]byte, error) {
 // DecisionContent appends the JSON object of d's fields but ID, At and
 // Actor.
 func DecisionContent(b []byte, d *paved.Decision) ([]byte, error) {
+	b, err := DecisionContentHead(b, d)
+	if err != nil {
+		return nil, err
+	}
+	return DecisionContentTail(DecisionRequest(b, &d.Request), d)
+}
+
+// DecisionContentHead, DecisionRequest and DecisionContentTail append
+// DecisionContent in three parts, so that the gate can keep the first and
+// the last of an answer it gives again for other versions.
+func DecisionContentHead(b []byte, d *paved.Decision) ([]byte, error) {
 	var err error
 	b = append(b, `{"allow":`...)
 	b = strconv.AppendBool(b, d.Allow)
@@ -71,8 +82,12 @@ func DecisionContent(b []byte, d *paved.Decision) ([]byte, error) {
 	}); err != nil {
 		return nil, err
 	}
-	r := &d.Request
-	b = append(b, `,"request":{"service":`...)
+	return append(b, `,"request":`...), nil
+}
+
+// DecisionRequest appends the request of a decision's content.
+func DecisionRequest(b []byte, r *paved.DecisionRequest) []byte {
+	b = append(b, `{"service":`...)
 	b = String(b, r.Service)
 	if r.Version != "" {
 		b = append(b, `,"version":`...)
@@ -88,7 +103,13 @@ func DecisionContent(b []byte, d *paved.Decision) ([]byte, error) {
 		b = append(b, `,"requester":`...)
 		b = String(b, r.Requester)
 	}
-	b = append(b, `},"service":`...)
+	return append(b, '}')
+}
+
+// DecisionContentTail appends what follows the request.
+func DecisionContentTail(b []byte, d *paved.Decision) ([]byte, error) {
+	var err error
+	b = append(b, `,"service":`...)
 	b = String(b, d.Service)
 	b = append(b, `,"inputs":`...)
 	if b, err = Append(b, d.Inputs); err != nil {
