@@ -2,8 +2,10 @@ package paved
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
+	"encoding/hex"
 	"strings"
 	"time"
 )
@@ -84,6 +86,16 @@ type Decision struct {
 	// the next, stored once per distinct content. The answer and the
 	// record both use it, so the decision is encoded once.
 	Content []byte `json:"-"`
+	// ContentHash, if set, is DocumentHash(Content), which the gate
+	// keeps for an answer it gives again.
+	ContentHash string `json:"-"`
+}
+
+// DocumentHash names a decision's content in the decision log: the hex of
+// the first 16 bytes of its SHA-256.
+func DocumentHash(content []byte) string {
+	sum := sha256.Sum256(content)
+	return hex.EncodeToString(sum[:16])
 }
 
 // RequiredApproval is an approval a deploy waits for.

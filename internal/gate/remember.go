@@ -2,6 +2,7 @@ package gate
 
 import (
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/paved-dev/paved"
@@ -31,10 +32,20 @@ type answer struct {
 	// until is when the clock changes it (zero: never by itself).
 	until time.Time
 	// d is the decision without request, time, id and actor. Its slices
-	// and map are shared by every decision made from it: nobody writes
-	// to a decision's after decide.
+	// and map, and the content, are shared by every decision made from
+	// it: nobody writes to a decision's after decide.
 	d          paved.Decision
 	head, tail []byte // its content around the request (jsonenc)
+	// last is the content for the last request answered, with its
+	// hash: a pipeline asks again for the same version, and the content
+	// is then shared instead of built, copied and hashed again.
+	last atomic.Pointer[lastContent]
+}
+
+type lastContent struct {
+	req     paved.DecisionRequest
+	content []byte
+	hash    string
 }
 
 // answerFor returns the service's remembered answer in env, if still
@@ -55,7 +66,14 @@ func (svc *service) answerFor(env *Environment, now time.Time) *answer {
 // decision is a new decision from the answer.
 func (a *answer) decision(req *paved.DecisionRequest, now time.Time) *paved.Decision {
 	d := a.d
-	d.At, d.Request, d.Content = now, *req, a.content(req)
+	d.At, d.Request = now, *req
+	last := a.last.Load()
+	if last == nil || last.req != *req {
+		c := a.content(req)
+		last = &lastContent{req: *req, content: c, hash: paved.DocumentHash(c)}
+		a.last.Store(last)
+	}
+	d.Content, d.ContentHash = last.content, last.hash
 	return &d
 }
 

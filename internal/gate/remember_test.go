@@ -63,6 +63,9 @@ func TestRememberedAnswersFollowEveryChange(t *testing.T) {
 		if string(d.Content) != string(fresh.Content) {
 			t.Fatalf("%s %s in %s at %s:\nremembered %s\nfresh      %s", name, version, env, g.Now(), d.Content, fresh.Content)
 		}
+		if d.ContentHash != "" && d.ContentHash != paved.DocumentHash(d.Content) {
+			t.Fatalf("%s %s in %s: content hash %s, not its content's", name, version, env, d.ContentHash)
+		}
 		if d.ID == fresh.ID || !d.At.Equal(g.Now()) || d.Request.Version != version || d.Actor != "ci:deploy" {
 			t.Errorf("decision %+v: id, time, request and actor are each decision's own", d)
 		}

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -103,9 +101,10 @@ func documentOf(d *paved.Decision) (doc []byte, hash string, err error) {
 		if doc, err = jsonenc.DecisionContent(nil, d); err != nil {
 			return nil, "", fmt.Errorf("decision %s: encode: %w", d.ID, err)
 		}
+	} else if d.ContentHash != "" {
+		return doc, d.ContentHash, nil
 	}
-	sum := sha256.Sum256(doc)
-	return doc, hex.EncodeToString(sum[:16]), nil
+	return doc, paved.DocumentHash(doc), nil
 }
 
 // DecisionInsertMany stores a batch of decisions as blocks, in one
