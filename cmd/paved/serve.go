@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
-	"github.com/valyala/fasthttp"
 
 	"github.com/paved-dev/paved/internal/auth"
 	"github.com/paved-dev/paved/internal/gate"
@@ -156,16 +155,8 @@ func (a *app) serve(ctx context.Context, ready func(url string)) error {
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w (choose another with --addr)", a.cfg.Addr, err)
 	}
-	hs := &fasthttp.Server{
-		Handler: srv.FastHandler(),
-		// A request has 30 s to arrive once its first byte has; an idle
-		// keep-alive connection is closed after two minutes. fasthttp
-		// reads a body whole before the handler: the largest any route
-		// reads is 4 MiB (a standards forecast), so larger ones get 413.
-		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
-		MaxRequestBodySize: 5 << 20, NoDefaultServerHeader: true,
-		Logger: fasthttpLogger{a.logger},
-	}
+	hs := srv.FastServer()
+	hs.Logger = fasthttpLogger{a.logger}
 	url := "http://" + ln.Addr().String()
 	a.logger.Info("serving", "url", url)
 	if ready != nil {

@@ -3,10 +3,16 @@ package server
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
 	"net/http"
+	"time"
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"github.com/paved-dev/paved"
 )
 
 // The gate's decisions are asked thousands of times a second, and on two
@@ -19,6 +25,48 @@ import (
 // through fasthttp's adaptor, unchanged.
 
 const gateDecisionsPath = "/api/v1/gate/decisions"
+
+// Limits of what a request may send. fasthttp reads a body whole before
+// the handler: the largest any route reads is 4 MiB (a standards
+// forecast). Headers get what browsers and proxies commonly allow.
+const (
+	maxRequestBody   = 5 << 20
+	maxRequestHeader = 16 << 10
+)
+
+// FastServer is the fasthttp server `paved serve` runs: FastHandler, the
+// limits above, and malformed requests answered as API errors.
+func (s *Server) FastServer() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:      s.FastHandler(),
+		ErrorHandler: s.fastRequestError,
+		// A request has 30 s to arrive once its first byte has; an idle
+		// keep-alive connection is closed after two minutes.
+		ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxRequestBodySize: maxRequestBody, ReadBufferSize: maxRequestHeader,
+		NoDefaultServerHeader: true,
+	}
+}
+
+// fastRequestError answers a request fasthttp could not read (fasthttp
+// then closes the connection).
+func (s *Server) fastRequestError(c *fasthttp.RequestCtx, err error) {
+	status, msg := http.StatusBadRequest, fmt.Sprintf("Malformed HTTP request: %v.", err)
+	var small *fasthttp.ErrSmallBuffer
+	var netErr net.Error
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("The request body is over %d MiB.", maxRequestBody>>20)
+	case errors.As(err, &small):
+		status, msg = http.StatusRequestHeaderFieldsTooLarge, fmt.Sprintf("The request's headers are over %d KiB.", maxRequestHeader>>10)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		status, msg = http.StatusRequestTimeout, "The request did not arrive in time."
+	}
+	body, _ := json.MarshalIndent(&paved.Error{Code: paved.EINVALID, Message: msg}, "", "  ")
+	c.SetStatusCode(status)
+	c.SetContentType(jsonContentType)
+	c.SetBody(append(body, '\n'))
+}
 
 // FastHandler serves every route: gate decisions natively, the rest
 // through the http.Handler the server is.

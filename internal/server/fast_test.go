@@ -1,8 +1,10 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/valyala/fasthttp"
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/auth"
@@ -54,7 +54,7 @@ func TestFastDecisionsAnswerAsNetHTTP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs := &fasthttp.Server{Handler: srv.FastHandler(), NoDefaultServerHeader: true}
+	fs := srv.FastServer()
 	go fs.Serve(ln)
 	defer fs.Shutdown()
 	fast := "http://" + ln.Addr().String()
@@ -141,6 +141,81 @@ func TestFastDecisionsAnswerAsNetHTTP(t *testing.T) {
 				if wantActor := map[bool]string{true: "user:default/ann", false: "ci:release"}[c.proxyUser != ""]; a.Actor != wantActor {
 					t.Errorf("decided for %q, want %q", a.Actor, wantActor)
 				}
+			}
+		})
+	}
+}
+
+// TestFastServerRefusesOversizedRequests sends what fasthttp refuses before
+// any handler runs: a body over the limit and headers over it. Each gets
+// an API error saying which limit, not a bare "Error when parsing request".
+func TestFastServerRefusesOversizedRequests(t *testing.T) {
+	srv, err := server.New(server.Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := srv.FastServer()
+	go fs.Serve(ln)
+	defer fs.Shutdown()
+	base := "http://" + ln.Addr().String()
+	says := func(t *testing.T, b []byte, want string) {
+		t.Helper()
+		var e paved.Error
+		if err := json.Unmarshal(b, &e); err != nil || e.Code != paved.EINVALID || e.Message != want {
+			t.Errorf("answer %s (%v), want code invalid and %q", b, err, want)
+		}
+	}
+	// The body: the server answers as soon as it reads the length, so
+	// the client sends the headers only and reads the answer.
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/gate/decisions HTTP/1.1\r\nHost: paved\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 6<<20)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 413 {
+		t.Errorf("a 6 MiB body: status %d %s, want 413", resp.StatusCode, b)
+	}
+	says(t, b, "The request body is over 5 MiB.")
+
+	for _, c := range []struct {
+		name   string
+		req    func() *http.Request
+		status int
+		says   string
+	}{
+		{"20 KiB of headers", func() *http.Request {
+			r, _ := http.NewRequest("GET", base+"/healthz", nil)
+			r.Header.Set("X-Big", strings.Repeat("y", 20<<10))
+			return r
+		}, 431, "The request's headers are over 16 KiB."},
+		{"8 KiB of headers pass", func() *http.Request {
+			r, _ := http.NewRequest("GET", base+"/healthz", nil)
+			r.Header.Set("X-Big", strings.Repeat("y", 8<<10))
+			return r
+		}, 200, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			resp, err := http.DefaultClient.Do(c.req())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d %s, want %d", resp.StatusCode, b, c.status)
+			}
+			if c.says != "" {
+				says(t, b, c.says)
 			}
 		})
 	}
