@@ -20,6 +20,20 @@ import (
 	"github.com/paved-dev/paved/internal/server"
 )
 
+// serveFast serves srv as `paved serve` does, on a loopback port, until
+// the test ends; it returns the base URL.
+func serveFast(t *testing.T, srv *server.Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := srv.FastServer()
+	go fs.Serve(ln)
+	t.Cleanup(func() { fs.Shutdown() })
+	return "http://" + ln.Addr().String()
+}
+
 // TestFastDecisionsAnswerAsNetHTTP asks the same decision requests of
 // both transports, net/http (the handler the server is) and fasthttp
 // (FastHandler, which `paved serve` runs), over real loopback connections:
@@ -50,14 +64,7 @@ func TestFastDecisionsAnswerAsNetHTTP(t *testing.T) {
 	}
 	std := httptest.NewServer(srv)
 	defer std.Close()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := srv.FastServer()
-	go fs.Serve(ln)
-	defer fs.Shutdown()
-	fast := "http://" + ln.Addr().String()
+	fast := serveFast(t, srv)
 
 	type answer struct {
 		status    int
@@ -154,14 +161,7 @@ func TestFastServerRefusesOversizedRequests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fs := srv.FastServer()
-	go fs.Serve(ln)
-	defer fs.Shutdown()
-	base := "http://" + ln.Addr().String()
+	base := serveFast(t, srv)
 	says := func(t *testing.T, b []byte, want string) {
 		t.Helper()
 		var e paved.Error
@@ -171,7 +171,7 @@ func TestFastServerRefusesOversizedRequests(t *testing.T) {
 	}
 	// The body: the server answers as soon as it reads the length, so
 	// the client sends the headers only and reads the answer.
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
