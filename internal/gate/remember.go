@@ -16,8 +16,8 @@ import (
 // remembers its last answer per environment, with the encoded content
 // around the request, and decide reuses it until then. In the gate
 // benchmark (10,000 services, 20,000 decisions a second) that took
-// deciding and encoding a decision from about 7.8 µs of CPU to 4.9; most
-// of what is left is reaching the service's memory.
+// deciding and encoding a decision from about 7.8 µs of CPU to 4; most of
+// what is left is reaching the service's memory.
 //
 // Whatever replaces a service's state forgets its answers: load and
 // reloadService make new service values, reloadWaivers and
