@@ -67,22 +67,22 @@ func (svc *service) answerFor(env *Environment, now time.Time) *answer {
 func (a *answer) decision(req *paved.DecisionRequest, now time.Time) *paved.Decision {
 	d := a.d
 	d.At, d.Request = now, *req
-	last := a.last.Load()
-	if last == nil || last.req != *req {
-		c := a.content(req)
-		last = &lastContent{req: *req, content: c, hash: paved.DocumentHash(c)}
-		a.last.Store(last)
-	}
-	d.Content, d.ContentHash = last.content, last.hash
+	d.Content, d.ContentHash = a.content(req)
 	return &d
 }
 
-// content is the content of the answer's decision for req.
-func (a *answer) content(req *paved.DecisionRequest) []byte {
-	b := make([]byte, 0, len(a.head)+len(a.tail)+128)
-	b = append(b, a.head...)
-	b = jsonenc.DecisionRequest(b, req)
-	return append(b, a.tail...)
+// content is the content of the answer's decision for req, and its hash.
+func (a *answer) content(req *paved.DecisionRequest) ([]byte, string) {
+	last := a.last.Load()
+	if last == nil || last.req != *req {
+		b := make([]byte, 0, len(a.head)+len(a.tail)+128)
+		b = append(b, a.head...)
+		b = jsonenc.DecisionRequest(b, req)
+		b = append(b, a.tail...)
+		last = &lastContent{req: *req, content: b, hash: paved.DocumentHash(b)}
+		a.last.Store(last)
+	}
+	return last.content, last.hash
 }
 
 // remember keeps d as the service's answer in env, and sets its content.
@@ -128,7 +128,7 @@ func (st *state) remember(svc *service, env *Environment, d *paved.Decision, now
 			break
 		}
 	}
-	d.Content = a.content(&d.Request)
+	d.Content, d.ContentHash = a.content(&d.Request)
 	return nil
 }
 

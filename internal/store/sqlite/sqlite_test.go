@@ -185,11 +185,7 @@ func TestDecisionLogReplicas(t *testing.T) {
 func TestDamagedDecisionBlock(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "paved.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := open(t)
 	at := time.Date(2026, 11, 26, 11, 0, 0, 0, time.UTC)
 	d := &paved.Decision{ID: paved.NewDecisionID(at), At: at, Allow: true, Service: "component:default/a", Actor: "ci:x",
 		Request: paved.DecisionRequest{Service: "a", Version: "1", Environment: "production"}}
