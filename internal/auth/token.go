@@ -37,7 +37,9 @@ type Tokens struct {
 	// read the token and the catalog. A revoked token then stops working
 	// within CacheTTL; an invalid one is never remembered.
 	CacheTTL time.Duration
-	cache    sync.Map // token hash → cachedActor
+
+	mu    sync.RWMutex
+	cache map[[sha256.Size]byte]cachedActor // by the secret's SHA-256 sum
 }
 
 type cachedActor struct {
@@ -49,18 +51,32 @@ type cachedActor struct {
 // Forget drops a token from the cache (its id, as in the change log that
 // Revoke writes), so that a revocation takes effect at once.
 func (t *Tokens) Forget(id int64) {
-	t.cache.Range(func(k, v any) bool {
-		if v.(cachedActor).id == id {
-			t.cache.Delete(k)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, c := range t.cache {
+		if c.id == id {
+			delete(t.cache, k)
 		}
-		return true
-	})
+	}
 }
 
 // Hash returns the stored form of a token secret.
 func Hash(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
+}
+
+// cached returns the actor remembered for a token's sum, if still valid.
+// The sum, not its hex form, is the key: a gate request then allocates
+// nothing to find its token.
+func (t *Tokens) cached(sum [sha256.Size]byte, now time.Time) (paved.Actor, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	c, ok := t.cache[sum]
+	if !ok || !now.Before(c.expires) {
+		return paved.Actor{}, false
+	}
+	return c.actor, true
 }
 
 // Create makes a token for subject ("user:default/jane" or "ci:deploy") and
@@ -107,13 +123,12 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (*paved.Actor,
 	if !strings.HasPrefix(secret, tokenPrefix) {
 		return nil, unauthorized()
 	}
-	hash := Hash(secret)
+	sum := sha256.Sum256([]byte(secret))
 	now := t.Now()
-	if c, ok := t.cache.Load(hash); ok && now.Before(c.(cachedActor).expires) {
-		actor := c.(cachedActor).actor
+	if actor, ok := t.cached(sum, now); ok {
 		return &actor, nil
 	}
-	tok, err := t.Store.TokenGetByHash(ctx, hash)
+	tok, err := t.Store.TokenGetByHash(ctx, hex.EncodeToString(sum[:]))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, unauthorized()
 	} else if err != nil {
@@ -133,7 +148,12 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (*paved.Actor,
 		if tok.ExpiresAt.Before(until) {
 			until = tok.ExpiresAt
 		}
-		t.cache.Store(hash, cachedActor{id: tok.ID, actor: *actor, expires: until})
+		t.mu.Lock()
+		if t.cache == nil {
+			t.cache = map[[sha256.Size]byte]cachedActor{}
+		}
+		t.cache[sum] = cachedActor{id: tok.ID, actor: *actor, expires: until}
+		t.mu.Unlock()
 	}
 	return actor, nil
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,9 +95,14 @@ func (s *Server) fastGateDecision(c *fasthttp.RequestCtx) {
 		s.fastError(c, err)
 		return
 	}
+	var req paved.DecisionRequest
+	if err := decodeDecisionRequest(c.PostBody(), &req); err != nil {
+		s.fastError(c, err)
+		return
+	}
 	buf := answerBuffers.Get().(*[]byte)
 	defer putAnswerBuffer(buf)
-	b, err := s.decide(c, actor, bytes.NewReader(c.PostBody()), (*buf)[:0])
+	b, err := s.decide(c, actor, &req, (*buf)[:0])
 	*buf = b
 	if err != nil {
 		s.fastError(c, err)

@@ -51,6 +51,7 @@ type decisionLog struct {
 	bucket int64
 	rows   int
 	lines  []byte
+	packed []byte // lines compressed: the driver copies it when it binds it
 }
 
 // decisionRecord is one line of a block: what differs between decisions
@@ -158,9 +159,10 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 			first, last = min(first, d.ID), max(last, d.ID)
 		}
 		s.decisions.lines = lines
+		s.decisions.packed = zstdEncoder.EncodeAll(lines, s.decisions.packed[:0])
 		var block int64
 		if err := tx.QueryRowContext(ctx, s.rebind(`INSERT INTO decision_blocks (first_id, last_id, count, encoding, records)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`), first, last, end-start, blockZstd, zstdEncoder.EncodeAll(lines, nil)).Scan(&block); err != nil {
+			VALUES (?, ?, ?, ?, ?) RETURNING id`), first, last, end-start, blockZstd, s.decisions.packed).Scan(&block); err != nil {
 			return s.err(err, "store decisions")
 		}
 		if bucket == 0 || rows >= decisionBucketRows {
@@ -171,8 +173,9 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 		}
 		lastOf[bucket] = block
 		slices.Sort(services)
+		bucketArg, blockArg := any(bucket), any(block) // boxed once for the block's rows
 		for _, svc := range slices.Compact(services) {
-			index = append(index, bucket, svc, block)
+			index = append(index, bucketArg, svc, blockArg)
 			rows++
 		}
 	}
