@@ -17,6 +17,7 @@ import (
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/config"
+	"github.com/paved-dev/paved/internal/gate"
 	"github.com/paved-dev/paved/internal/jobs"
 	"github.com/paved-dev/paved/internal/scan"
 	"github.com/paved-dev/paved/internal/scorecard"
@@ -47,6 +48,9 @@ type app struct {
 	feed *feedState
 	// observe, when set, records each repository scan's duration.
 	observe func(outcome string, d time.Duration)
+	// gateStarted, when set, sees the deploy gate serve starts (bench gate
+	// waits out its one-time work).
+	gateStarted func(*gate.Gate)
 }
 
 // usageError marks a wrong command line (exit code 2).

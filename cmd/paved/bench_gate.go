@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -25,6 +26,7 @@ import (
 
 	"github.com/paved-dev/paved"
 	"github.com/paved-dev/paved/internal/auth"
+	"github.com/paved-dev/paved/internal/gate"
 	"github.com/paved-dev/paved/internal/store"
 )
 
@@ -89,6 +91,8 @@ random services over keep-alive connections on loopback for --duration.`,
 			f.Close()
 
 			a.cfg.Addr = "127.0.0.1:0"
+			gates := make(chan *gate.Gate, 1)
+			a.gateStarted = func(g *gate.Gate) { gates <- g }
 			urlc := make(chan string, 1)
 			errc := make(chan error, 1)
 			go func() { errc <- a.serve(ctx, func(u string) { urlc <- u }) }()
@@ -102,22 +106,14 @@ random services over keep-alive connections on loopback for --duration.`,
 			if err != nil {
 				return err
 			}
+			settle := warmUp{gate: <-gates, least: warmup, log: a.stderr}
 			fmt.Fprintf(a.stderr, "serving %d services at %s; load for %s with %d connections …\n", len(names), base, duration, concurrency)
 			cpu0 := processCPU(syscall.RUSAGE_SELF)
 			var load gateLoad
 			if loader == "wrk" {
-				load, err = runWrk(ctx, a, base, f.Name(), secret, warmup, duration, concurrency)
+				load, err = runWrk(ctx, a, base, f.Name(), secret, &settle, duration, concurrency)
 			} else {
-				child := exec.CommandContext(ctx, self, "bench", "gate-load", "--url", base, "--services-file", f.Name(),
-					"--duration", duration.String(), "--warmup", warmup.String(), "--concurrency", fmt.Sprint(concurrency))
-				child.Env = append(os.Environ(), "PAVED_TOKEN="+secret)
-				child.Stderr = a.stderr
-				var out []byte
-				if out, err = child.Output(); err == nil {
-					if err = json.Unmarshal(out, &load); err != nil {
-						err = fmt.Errorf("output: %w", err)
-					}
-				}
+				load, err = runGateLoad(ctx, self, base, f.Name(), secret, &settle, duration, concurrency, a.stderr)
 			}
 			cpu := processCPU(syscall.RUSAGE_SELF) - cpu0
 			loadCPU := processCPU(syscall.RUSAGE_CHILDREN)
@@ -137,6 +133,7 @@ random services over keep-alive connections on loopback for --duration.`,
 				{"  server CPU per request (µs)", cpu.Seconds() * 1e6 / float64(max(1, load.Sent)), "µs", ""},
 				{"  load generator CPU per request (µs)", loadCPU.Seconds() * 1e6 / float64(max(1, load.Sent)), "µs", ""},
 				{"  services loaded", float64(len(names)), "", ""},
+				{"  warm-up, unmeasured (s)", settle.took.Seconds(), "s", ""},
 			}
 			if a.output == "json" {
 				return a.printJSON(map[string]any{"machine": machine(), "rows": rows})
@@ -151,7 +148,7 @@ random services over keep-alive connections on loopback for --duration.`,
 		},
 	}
 	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to measure the load")
-	cmd.Flags().DurationVar(&warmup, "warmup", 2*time.Second, "how long to load the server, unmeasured, first")
+	cmd.Flags().DurationVar(&warmup, "warmup", 2*time.Second, "how long to load the server, unmeasured, first; longer while the gate publishes the denials its first answers found")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 32, "concurrent connections")
 	cmd.Flags().StringVar(&loader, "load", "paved", "load generator: paved (its own, in a child process) or wrk (installed, e.g. apt-get install wrk)")
 	return cmd
@@ -179,9 +176,83 @@ function done(summary, latency, requests)
 end
 `
 
-// runWrk loads the server with wrk (one thread per core) for warmup,
-// unmeasured, then for duration.
-func runWrk(ctx context.Context, a *app, base, servicesFile, token string, warmup, duration time.Duration, connections int) (gateLoad, error) {
+// warmUp is the unmeasured start of a gate benchmark: at least least,
+// and then until the gate has published the denied deploys its first
+// answers found (Gate.Backlog), for at most a minute more.
+type warmUp struct {
+	gate  *gate.Gate // nil: no one-time work to wait for
+	least time.Duration
+	log   io.Writer
+	took  time.Duration
+}
+
+// over tells whether the warm-up that began at start is over, and if so
+// records how long it took.
+func (w *warmUp) over(start time.Time) bool {
+	took := time.Since(start)
+	if took < w.least {
+		return false
+	}
+	if n := w.backlog(); n > 0 {
+		if took < w.least+time.Minute {
+			return false
+		}
+		fmt.Fprintf(w.log, "bench gate: measuring with %d denied deploys still to publish\n", n)
+	}
+	w.took = took
+	return true
+}
+
+func (w *warmUp) backlog() int {
+	if w.gate == nil {
+		return 0
+	}
+	return w.gate.Backlog()
+}
+
+// wait returns when the warm-up that began at start is over.
+func (w *warmUp) wait(ctx context.Context, start time.Time) {
+	for !w.over(start) && ctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// runGateLoad runs paved's own load generator in a child process, and
+// tells it to start measuring when the warm-up is over.
+func runGateLoad(ctx context.Context, self, base, servicesFile, token string, settle *warmUp, duration time.Duration, connections int, stderr io.Writer) (gateLoad, error) {
+	var load gateLoad
+	child := exec.CommandContext(ctx, self, "bench", "gate-load", "--url", base, "--services-file", servicesFile,
+		"--duration", duration.String(), "--measure-on-stdin", "--concurrency", fmt.Sprint(connections))
+	child.Env = append(os.Environ(), "PAVED_TOKEN="+token)
+	child.Stderr = stderr
+	var out bytes.Buffer
+	child.Stdout = &out
+	measure, err := child.StdinPipe()
+	if err != nil {
+		return load, err
+	}
+	start := time.Now()
+	if err := child.Start(); err != nil {
+		return load, err
+	}
+	settle.wait(ctx, start)
+	_, werr := io.WriteString(measure, "measure\n")
+	measure.Close()
+	if err := child.Wait(); err != nil {
+		return load, err
+	}
+	if werr != nil {
+		return load, werr
+	}
+	if err := json.Unmarshal(out.Bytes(), &load); err != nil {
+		return load, fmt.Errorf("output: %w", err)
+	}
+	return load, nil
+}
+
+// runWrk loads the server with wrk (one thread per core) through the
+// warm-up, unmeasured, then for duration.
+func runWrk(ctx context.Context, a *app, base, servicesFile, token string, settle *warmUp, duration time.Duration, connections int) (gateLoad, error) {
 	var load gateLoad
 	script, err := os.CreateTemp("", "paved-bench-*.lua")
 	if err != nil {
@@ -194,23 +265,30 @@ func runWrk(ctx context.Context, a *app, base, servicesFile, token string, warmu
 	script.Close()
 	threads := min(connections, runtime.NumCPU())
 	var sent int
-	for _, d := range []time.Duration{warmup, duration} {
-		if d <= 0 {
-			continue
-		}
+	run := func(ctx context.Context, d string) error { // d as wrk reads it
 		wrk := exec.CommandContext(ctx, "wrk", "-t", fmt.Sprint(threads), "-c", fmt.Sprint(connections),
-			"-d", fmt.Sprintf("%ds", max(1, int(d.Round(time.Second).Seconds()))), "-s", script.Name(), base+"/api/v1/gate/decisions")
+			"-d", d, "-s", script.Name(), base+"/api/v1/gate/decisions")
 		wrk.Env = append(os.Environ(), "PAVED_TOKEN="+token, "PAVED_BENCH_SERVICES="+servicesFile, "PAVED_BENCH_HOST="+strings.TrimPrefix(base, "http://"))
 		wrk.Stderr = a.stderr
 		out, err := wrk.Output()
 		if err != nil {
-			return load, fmt.Errorf("wrk: %w", err)
+			return fmt.Errorf("wrk: %w", err)
 		}
 		i := bytes.LastIndex(out, []byte("\n{"))
 		if err := json.Unmarshal(out[i+1:], &load); err != nil {
-			return load, fmt.Errorf("wrk output %q: %w", out, err)
+			return fmt.Errorf("wrk output %q: %w", out, err)
 		}
 		sent += load.Requests
+		return nil
+	}
+	// The warm-up runs wrk a second at a time until it is over.
+	for start := time.Now(); !settle.over(start); {
+		if err := run(ctx, "1s"); err != nil {
+			return load, err
+		}
+	}
+	if err := run(ctx, fmt.Sprintf("%ds", max(1, int(duration.Round(time.Second).Seconds())))); err != nil {
+		return load, err
 	}
 	load.PerSecond, load.Sent = float64(load.Requests)/max(load.Seconds, 1e-9), sent
 	load.Allowed = -1 // wrk does not read the answers
@@ -223,6 +301,7 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 	var base, servicesFile string
 	var duration, warmup time.Duration
 	var concurrency int
+	var measureOnStdin bool
 	cmd := &cobra.Command{
 		Use:    "gate-load",
 		Short:  "The load generator of bench gate",
@@ -253,9 +332,21 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 			var firstErr error
 			// Answers during the warm-up are not counted: the first
 			// answers of a fresh server include one-time work (each denied
-			// deploy is told to its team once a day; caches fill).
-			measureFrom := time.Now().Add(warmup)
-			deadline := measureFrom.Add(duration)
+			// deploy is told to its team once a day; caches fill). With
+			// --measure-on-stdin the warm-up lasts until a line arrives:
+			// bench gate sends it when the server's one-time work is done.
+			var window atomic.Pointer[[2]time.Time] // measuring from, until
+			measure := func(from time.Time) { window.Store(&[2]time.Time{from, from.Add(duration)}) }
+			if measureOnStdin {
+				never := time.Now().Add(24 * time.Hour)
+				window.Store(&[2]time.Time{never, never})
+				go func() {
+					_, _ = bufio.NewReader(a.stdin).ReadString('\n') // or the end of stdin: measure now
+					measure(time.Now())
+				}()
+			} else {
+				measure(time.Now().Add(warmup))
+			}
 			var wg sync.WaitGroup
 			for w := range concurrency {
 				wg.Go(func() {
@@ -263,7 +354,11 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 					var mine []time.Duration
 					var myErrs, myAllowed, mySent int
 					var conn *rawHTTP
-					for time.Now().Before(deadline) {
+					for {
+						w := window.Load()
+						if !time.Now().Before(w[1]) {
+							break
+						}
 						if conn == nil {
 							var derr error
 							if conn, derr = dialRawHTTP(u.Host); derr != nil {
@@ -287,7 +382,7 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 							mu.Unlock()
 							continue
 						}
-						if t0.Before(measureFrom) {
+						if t0.Before(w[0]) {
 							continue
 						}
 						mine = append(mine, time.Since(t0))
@@ -311,7 +406,7 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 				})
 			}
 			wg.Wait()
-			elapsed := time.Since(measureFrom).Seconds()
+			elapsed := time.Since(window.Load()[0]).Seconds()
 			if firstErr != nil {
 				fmt.Fprintf(a.stderr, "gate-load: %d errors, the first: %v\n", errs, firstErr)
 			}
@@ -330,6 +425,7 @@ func (a *app) benchGateLoadCommand() *cobra.Command {
 	cmd.Flags().StringVar(&servicesFile, "services-file", "", "file of service names, one per line")
 	cmd.Flags().DurationVar(&duration, "duration", 10*time.Second, "how long to measure")
 	cmd.Flags().DurationVar(&warmup, "warmup", 2*time.Second, "load not measured, before --duration")
+	cmd.Flags().BoolVar(&measureOnStdin, "measure-on-stdin", false, "warm up until a line arrives on stdin, instead of for --warmup")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 32, "concurrent connections")
 	return cmd
 }

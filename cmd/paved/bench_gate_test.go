@@ -79,6 +79,37 @@ func TestRawHTTP(t *testing.T) {
 	}
 }
 
+// bench gate serves a scanned fleet and loads it from a child process,
+// which measures only once told the warm-up is over: every request it
+// counts is answered, none refused.
+func TestBenchGate(t *testing.T) {
+	dir, _ := testFleet(t)
+	env := sqliteEnv(t)
+	if r := runPaved(t, env, "scan", dir); r.code != 0 {
+		t.Fatalf("scan: %d %s", r.code, r.stderr)
+	}
+	t.Setenv("PAVED_TEST_AS_PAVED", "1")
+	r := runPaved(t, env, "bench", "gate", "--duration", "1s", "--warmup", "300ms", "--concurrency", "2", "--output", "json")
+	if r.code != 0 {
+		t.Fatalf("bench gate: %d %s", r.code, r.stderr)
+	}
+	out := decode[struct{ Rows []benchRow }](t, r)
+	rows := map[string]float64{}
+	for _, row := range out.Rows {
+		rows[strings.TrimSpace(row.Name)] = row.Value
+	}
+	var requests float64
+	for name, v := range rows {
+		if strings.HasPrefix(name, "requests (errors 0,") {
+			requests = v
+		}
+	}
+	if requests == 0 || rows["gate decisions per second (HTTP, loopback)"] <= 0 || rows["p99 latency (ms)"] <= 0 ||
+		rows["warm-up, unmeasured (s)"] < 0.3 || rows["services loaded"] == 0 {
+		t.Errorf("bench gate: %v\n%s", rows, r.stderr)
+	}
+}
+
 // bench gate --load wrk drives wrk with a script that asks for decisions
 // of the listed services with the token, and reads its figures back.
 func TestWrkLoad(t *testing.T) {
@@ -106,7 +137,7 @@ func TestWrkLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := &app{getenv: os.Getenv, stdout: io.Discard, stderr: io.Discard}
-	load, err := runWrk(context.Background(), a, srv.URL, services, "secret", time.Second, time.Second, 2)
+	load, err := runWrk(context.Background(), a, srv.URL, services, "secret", &warmUp{least: time.Second, log: io.Discard}, time.Second, 2)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -192,6 +192,9 @@ func (a *app) startGate(ctx context.Context, st store.Store, regrade func(contex
 	if err := g.Start(ctx); err != nil {
 		return nil, fmt.Errorf("starting the deploy gate: %w", err)
 	}
+	if a.gateStarted != nil {
+		a.gateStarted(g)
+	}
 	go func() {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()

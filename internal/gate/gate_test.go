@@ -236,13 +236,9 @@ func TestDecisionsWaiversAndApprovals(t *testing.T) {
 
 	// People heard: the denied deploy once (not once per ask), the waiver
 	// requested and approved, the approval requested.
-	for i := 0; i < 40; i++ { // denials are published in the background, in batches
-		pubMu.Lock()
-		n := published["gate-denied"]
-		pubMu.Unlock()
-		if n >= 2 {
-			break
-		}
+	// Denials are published in the background, in batches: Backlog counts
+	// them until they are (TestBacklogCountsUnpublishedDenials).
+	for i := 0; i < 40 && g.Backlog() > 0; i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
 	pubMu.Lock()
@@ -418,5 +414,51 @@ func TestRegradedServiceIsReloaded(t *testing.T) {
 	g.st.mu.RUnlock()
 	if kept.Inputs != nil || kept.Level != "bronze" || len(kept.Results) != 4 {
 		t.Errorf("kept card = %+v, want the level and results without the inputs", kept)
+	}
+}
+
+// TestBacklogCountsUnpublishedDenials holds the feed still while a denied
+// deploy waits in the queue and then in the publisher's hands: Backlog
+// counts it in both, and none once it is published.
+func TestBacklogCountsUnpublishedDenials(t *testing.T) {
+	s := openSQLite(t)
+	fixture(t, s)
+	publishing, release := make(chan int, 1), make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	g := &Gate{Store: s, Policy: DefaultPolicy(), PollInterval: time.Hour, Now: func() time.Time { return now },
+		Publish: func(ctx context.Context, events []*paved.FeedEvent) error {
+			publishing <- len(events)
+			<-release
+			return nil
+		}}
+	if err := g.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cancel(); g.Close() })
+	ci := &paved.Actor{Name: "ci:deploy", Kind: "ci", Scopes: []string{"*"}}
+	if g.Backlog() != 0 {
+		t.Fatalf("a fresh gate's backlog: %d", g.Backlog())
+	}
+	// In staging, svc-a's blocking check fails: denied, with no approval
+	// to request (which would be published at once).
+	d, err := g.Decide(ctx, ci, &paved.DecisionRequest{Service: "svc-a", Version: "1.0", Environment: "staging"})
+	if err != nil || d.Allow || len(d.RequiredApprovals) != 0 {
+		t.Fatalf("svc-a in staging: %+v %v, want denied", d, err)
+	}
+	if n := g.Backlog(); n != 1 {
+		t.Errorf("queued: backlog %d, want 1", n)
+	}
+	if n := <-publishing; n != 1 {
+		t.Fatalf("published %d events, want the one denial", n)
+	}
+	if n := g.Backlog(); n != 1 {
+		t.Errorf("being published: backlog %d, want 1", n)
+	}
+	close(release)
+	for i := 0; i < 100 && g.Backlog() > 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := g.Backlog(); n != 0 {
+		t.Errorf("published: backlog %d, want 0", n)
 	}
 }
