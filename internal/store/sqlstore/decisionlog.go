@@ -179,7 +179,7 @@ func (s *Store) DecisionInsertMany(ctx context.Context, ds []*paved.Decision) er
 			rows++
 		}
 	}
-	if err := w.bulk(ctx, decisionServiceInsert, index, nil); err != nil {
+	if err := w.bulk(ctx, s.decisionServiceInsert(), index, nil); err != nil {
 		return s.err(err, "store decisions")
 	}
 	for b, last := range lastOf {
@@ -203,12 +203,24 @@ var (
 		tuple: `(?, ?)`,
 		tail:  ` ON CONFLICT (hash) DO NOTHING`,
 	}
-	decisionServiceInsert = bulkStatement{
+)
+
+// decisionServiceInsert writes index rows, which are unique and not null
+// by construction. In SQLite it is INSERT OR IGNORE: a statement that
+// cannot abort keeps no statement journal (a copy of every page it
+// changes, kept to undo the statement alone), which ON CONFLICT DO NOTHING
+// needs because a NOT NULL could still abort it; the journal was a tenth
+// of recording's cost.
+func (s *Store) decisionServiceInsert() bulkStatement {
+	if s.d.Name == "sqlite" {
+		return bulkStatement{head: `INSERT OR IGNORE INTO decision_services (bucket, service, block) VALUES `, tuple: `(?, ?, ?)`}
+	}
+	return bulkStatement{
 		head:  `INSERT INTO decision_services (bucket, service, block) VALUES `,
 		tuple: `(?, ?, ?)`,
 		tail:  ` ON CONFLICT DO NOTHING`,
 	}
-)
+}
 
 // hashSet remembers the decision documents this store has written, so a
 // batch does not send them again only for the database to ignore them.
