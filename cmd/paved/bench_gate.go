@@ -106,7 +106,11 @@ random services over keep-alive connections on loopback for --duration.`,
 			if err != nil {
 				return err
 			}
-			settle := warmUp{gate: <-gates, least: warmup, log: a.stderr}
+			settle := warmUp{least: warmup, log: a.stderr}
+			select {
+			case settle.gate = <-gates: // started before serve listens
+			default:
+			}
 			fmt.Fprintf(a.stderr, "serving %d services at %s; load for %s with %d connections …\n", len(names), base, duration, concurrency)
 			cpu0 := processCPU(syscall.RUSAGE_SELF)
 			var load gateLoad

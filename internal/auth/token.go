@@ -152,6 +152,13 @@ func (t *Tokens) Authenticate(ctx context.Context, secret string) (*paved.Actor,
 		if t.cache == nil {
 			t.cache = map[[sha256.Size]byte]cachedActor{}
 		}
+		if len(t.cache) >= 10_000 { // tokens that stopped asking are not kept forever
+			for k, c := range t.cache {
+				if !now.Before(c.expires) {
+					delete(t.cache, k)
+				}
+			}
+		}
 		t.cache[sum] = cachedActor{id: tok.ID, actor: *actor, expires: until}
 		t.mu.Unlock()
 	}
