@@ -116,11 +116,15 @@ func levelName(l string) string {
 	return l
 }
 
-// GateDenied is a deploy the gate denied, with its reasons.
+// GateDenied is a deploy the gate denied, with its reasons. Its key makes
+// it once a day per deploy (service, version, environment) in the store,
+// whichever replica publishes it, and across restarts: each gate only
+// remembers what it published itself.
 func GateDenied(d *paved.Decision) *paved.FeedEvent {
 	target := d.Request.Target()
 	return &paved.FeedEvent{
 		At: d.At, Kind: KindGateDenied, Service: d.Service, Actor: d.Actor, Link: entityPath(d.Service),
+		Key:   fmt.Sprintf("gate-denied:%s:%s:%s:%s", d.Service, target, d.Request.Environment, d.At.UTC().Format(time.DateOnly)),
 		Title: fmt.Sprintf("Deploy of %s %s to %s denied", shortName(d.Service), target, d.Request.Environment),
 		Text:  "The deploy gate denied it: " + strings.Join(d.Reasons, "; ") + ".",
 		Data:  map[string]any{"decision": d.ID, "environment": d.Request.Environment, "version": target},

@@ -93,10 +93,11 @@ func TestTierZeroDenialsReachLeaders(t *testing.T) {
 	t.Parallel()
 	stores(t, func(t *testing.T, st store.Store) {
 		p := &feed.Publisher{Store: st}
-		deny := func(svc string) *paved.FeedEvent {
-			return feed.GateDenied(&paved.Decision{ID: "d-" + svc, At: t0, Service: svc, Actor: "ci:deploy", Reasons: []string{"blocking check vulns fails"},
+		denyAt := func(svc string, at time.Time) *paved.FeedEvent {
+			return feed.GateDenied(&paved.Decision{ID: "d-" + svc, At: at, Service: svc, Actor: "ci:deploy", Reasons: []string{"blocking check vulns fails"},
 				Request: paved.DecisionRequest{Version: "1.2.3", Environment: "production"}})
 		}
+		deny := func(svc string) *paved.FeedEvent { return denyAt(svc, t0) }
 		// The services of a batch are read together (one of them no
 		// longer in the catalog): each event still gets its own owner.
 		ledgerDenied, shopDenied, goneDenied := deny(ledger), deny(storefront), deny("component:default/gone")
@@ -115,6 +116,16 @@ func TestTierZeroDenialsReachLeaders(t *testing.T) {
 		}
 		if ledgerDenied.Title != "Deploy of ledger 1.2.3 to production denied" {
 			t.Errorf("title = %q", ledgerDenied.Title)
+		}
+		// Another replica, or this one restarted, denies the same deploy
+		// the same day: no second item. The next day it is told again.
+		publish(t, p, deny(ledger))
+		if got := titles(t, st, vera); len(got) != 1 {
+			t.Errorf("the same denial twice in a day: the leader sees %q", got)
+		}
+		publish(t, p, denyAt(ledger, t0.Add(24*time.Hour)))
+		if got := titles(t, st, vera); len(got) != 2 {
+			t.Errorf("the denial on the next day: the leader sees %q, want it told again", got)
 		}
 	})
 }
