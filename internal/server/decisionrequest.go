@@ -9,9 +9,6 @@ import (
 // decisionExample is the shape of a decision request, for its errors.
 const decisionExample = `{"service": "payments-api", "version": "1.4.2", "environment": "production", "requester": "ci:release"}`
 
-// maxBodyJSON bounds what decodeJSON reads of a request body.
-const maxBodyJSON = 1 << 20
-
 // decodeDecisionRequest decodes a decision request's body as decodeJSON
 // does, with the same result and the same errors. A pipeline's request is
 // a flat object of plain strings, and scanDecisionRequest reads that

@@ -23,6 +23,9 @@ func decodeBody(r *http.Request, v any, example string) error {
 	return decodeJSON(r.Body, v, example)
 }
 
+// maxBodyJSON bounds what decodeJSON reads of a request body.
+const maxBodyJSON = 1 << 20
+
 func decodeJSON(body io.Reader, v any, example string) error {
 	dec := json.NewDecoder(io.LimitReader(body, maxBodyJSON))
 	dec.DisallowUnknownFields()
